@@ -13,6 +13,8 @@
 #ifndef XM_PRIVATE_H
 #define XM_PRIVATE_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -35,6 +37,12 @@ void xm__log(struct xm_logger *lg, enum xm_log_level level, int errnoval,
     XM__LOG(lg, level, -1, (int)(domid), __VA_ARGS__)
 #define LOGED(lg, level, err, domid, ...)                                   \
     XM__LOG(lg, level, (err) < 0 ? -(err) : (err), (int)(domid), __VA_ARGS__)
+
+/*
+ * Test fault points (fault.c): true once if $XENMIG_FAULT equals the
+ * formatted point name. Costs a getenv() per call when unset.
+ */
+bool xm__fault(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Monotonic nanoseconds. */
 static inline uint64_t xm__now_ns(void)

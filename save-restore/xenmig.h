@@ -141,6 +141,7 @@ struct xm_summary {
     unsigned iterations;       /* including the final one */
     unsigned throttle_max_used;/* highest throttle applied, % */
     bool verified;             /* the receiver confirmed the digest */
+    uint64_t digest;           /* the source's RAM digest (verify only) */
     const char *stop_reason;   /* why iteration stopped (static string) */
     uint32_t remote_domid;     /* the domain id on the receiver */
 };

@@ -1,0 +1,746 @@
+/*
+ * precopy.c - the sending side: log-dirty pre-copy, stop-and-copy, and
+ * the hand-over that makes sure a guest never runs twice or not at all.
+ *
+ * Entry point: xm_send(). The order things happen in (live):
+ *   1. image header offering features; READY back gives the set in use
+ *   2. FEATURES, DOMAIN_HEADER, DOMAIN_CONFIG
+ *   3. log-dirty on; iteration 0 sends every page
+ *   4. CLEAN the dirty bitmap; the policy (policy.c) says stop or go on,
+ *      and how hard to throttle; go on: send the dirty pages, repeat
+ *   5. suspend; CLEAN once more; send the rest, vCPU and platform state,
+ *      VERIFY (if asked), END
+ *   6. COMPLETE back -> GO -> DONE back -> destroy the source
+ * A save to a file (no back channel) suspends first and sends one pass.
+ *
+ * Any failure before GO undoes steps 3-5 on the source (throttle off,
+ * log-dirty off, resumed): the guest carries on where it was.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "codec-zero.h"
+#include "policy.h"
+#include "private.h"
+#include "stream.h"
+
+#define BITS_PER_LONG (8 * sizeof(unsigned long))
+#define PROGRESS_EVERY_NS 100000000ull
+
+struct sender {
+    struct xm_backend *be;              /* the source hypervisor */
+    struct xm_logger *lg;               /* where we log */
+    uint32_t domid;                     /* the domain we move */
+    struct xm_domain_info info;         /* its size and name */
+    const struct xm_migrate_params *p;  /* the caller's limits */
+    const struct xm_hooks *hooks;       /* progress, cancel */
+    struct xm_stream out;               /* records to the receiver */
+    struct xm_stream back;              /* its replies (live only) */
+    bool live;                          /* there is a back channel */
+    uint64_t features;                  /* in use */
+    struct xm_policy pol;               /* stop and throttle decisions */
+    unsigned long *to_send;             /* this iteration's pages */
+    unsigned long *dirty;               /* what CLEAN returned */
+    size_t bitmap_longs;                /* length of both bitmaps */
+    struct xm_summary *sum;             /* what we report */
+    unsigned iteration;                 /* current pass */
+    uint64_t iter_pages, iter_total;    /* progress within the pass */
+    uint64_t t_start;                   /* xm_send() began */
+    uint64_t t_pause;                   /* the source stopped */
+    uint64_t t_progress;                /* last progress callback */
+    uint64_t bw_t0, bw_bytes;           /* bandwidth limiter window */
+    struct xm_policy_decision last;     /* the latest decision */
+    bool logdirty_on;                   /* undo: log-dirty enabled */
+    bool suspended;                     /* undo: source suspended */
+    unsigned cap;                       /* undo: cap set (0 = none) */
+    bool handed_over;                   /* GO was sent */
+    bool peer_error;                    /* the receiver sent ERROR */
+    /* one batch */
+    uint64_t pfns[XM_PAGES_MAX];        /* pfns to send */
+    uint64_t words[XM_PAGES_MAX];       /* pfn | type << 60 */
+    uint32_t types[XM_PAGES_MAX];       /* page types */
+    void *pages[XM_PAGES_MAX];          /* their mappings */
+    int errs[XM_PAGES_MAX];             /* per-page map errors */
+    uint8_t enc[XM_PAGES_MAX + 8];      /* encodings, padded */
+    struct iovec iov[XM_PAGES_MAX + 3]; /* the record's pieces */
+};
+
+static int fail(struct sender *s, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Log an error about the domain, return @rc. */
+static int fail(struct sender *s, int rc, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    LOGD(s->lg, XM_LOG_ERROR, s->domid, "%s", msg);
+    return rc;
+}
+
+static int read_reply(struct sender *s, uint32_t *type_r, void **body_r,
+                      uint32_t *len_r, const char *waiting_for);
+
+/*
+ * A stream's sticky error, reported once. When writing fails because the
+ * receiver gave up, its ERROR message usually waits on the back channel
+ * and says why far better than "connection reset": report that instead.
+ */
+static int stream_fail(struct sender *s, struct xm_stream *st)
+{
+    if (st == &s->out && s->live && !s->back.err) {
+        struct pollfd pfd = { .fd = s->back.fd, .events = POLLIN };
+        uint32_t type, len;
+        void *body;
+        int rc;
+
+        if (poll(&pfd, 1, 1000) == 1) {
+            rc = read_reply(s, &type, &body, &len, "an error report");
+            if (rc && s->peer_error)
+                return rc;
+        }
+    }
+    return fail(s, xm_stream_error(st), "%s", xm_stream_error_msg(st));
+}
+
+static bool cancelled(const struct sender *s)
+{
+    return s->hooks && s->hooks->cancel && *s->hooks->cancel;
+}
+
+/*
+ * Read one back-channel message. An ERROR message becomes our error with
+ * the receiver's text. Returns the message type in *type_r.
+ */
+static int read_reply(struct sender *s, uint32_t *type_r, void **body_r,
+                      uint32_t *len_r, const char *waiting_for)
+{
+    int rc;
+
+    rc = xm_stream_read_record(&s->back, type_r, body_r, len_r);
+    if (rc == -ENODATA)
+        return fail(s, -ECONNRESET,
+                    "the receiver closed the connection while we waited for %s",
+                    waiting_for);
+    if (rc)
+        return stream_fail(s, &s->back);
+    if (*type_r == XM_MSG_ERROR) {
+        struct xm_msg_error e;
+        int len;
+
+        if (*len_r < sizeof(e))
+            return fail(s, -EPROTO, "the receiver sent a short ERROR message");
+        memcpy(&e, *body_r, sizeof(e));
+        len = (int)(e.len < *len_r - sizeof(e) ? e.len : *len_r - sizeof(e));
+        s->peer_error = true;
+        return fail(s, e.err > 0 ? -e.err : -EIO,
+                    "the receiver failed: %.*s", len,
+                    (const char *)*body_r + sizeof(e));
+    }
+    if (*type_r & XM_REC_OPTIONAL)
+        return read_reply(s, type_r, body_r, len_r, waiting_for);
+    return 0;
+}
+
+/* Wait for reply @want with a body of at least @minlen bytes into @body. */
+static int expect_reply(struct sender *s, uint32_t want, void *body,
+                        size_t minlen, const char *what)
+{
+    uint32_t type, len;
+    void *b;
+    char tn[16];
+    int rc;
+
+    rc = read_reply(s, &type, &b, &len, what);
+    if (rc)
+        return rc;
+    if (type != want || len < minlen)
+        return fail(s, -EPROTO,
+                    "the receiver sent %s (%u bytes) where %s was expected",
+                    xm_rec_type_name(type, tn), len, what);
+    memcpy(body, b, minlen);
+    return 0;
+}
+
+/* Between batches: an early ERROR from the receiver, or a cancel. */
+static int check_peer(struct sender *s)
+{
+    if (cancelled(s))
+        return fail(s, -ECANCELED, "migration cancelled");
+    if (s->live && xm_stream_readable(&s->back)) {
+        uint32_t type, len;
+        void *body;
+        char tn[16];
+        int rc;
+
+        rc = read_reply(s, &type, &body, &len, "nothing");
+        if (rc)
+            return rc;
+        return fail(s, -EPROTO, "unexpected %s from the receiver",
+                    xm_rec_type_name(type, tn));
+    }
+    return 0;
+}
+
+static void progress(struct sender *s, bool force)
+{
+    uint64_t now = xm__now_ns();
+    struct xm_progress pr;
+
+    if (!s->hooks || !s->hooks->progress)
+        return;
+    if (!force && now - s->t_progress < PROGRESS_EVERY_NS)
+        return;
+    s->t_progress = now;
+    pr = (struct xm_progress){
+        .iteration = s->iteration,
+        .pages_done = s->iter_pages,
+        .pages_total = s->iter_total,
+        .bytes_total = s->out.offset,
+        .bandwidth = s->last.bandwidth,
+        .dirty_rate = s->last.dirty_rate,
+        .expected_downtime_ns = s->last.expected_downtime_ns,
+        .throttle_pct = s->last.throttle_pct,
+        .stop_and_copy = s->suspended,
+    };
+    s->hooks->progress(s->hooks->opaque, &pr);
+}
+
+/* Keep the average rate since the window started under max_bandwidth. */
+static void limit_bandwidth(struct sender *s, uint64_t bytes)
+{
+    uint64_t due_ns, now;
+
+    if (!s->p->max_bandwidth)
+        return;
+    s->bw_bytes += bytes;
+    due_ns = s->bw_bytes * 1000000000ull / s->p->max_bandwidth;
+    now = xm__now_ns();
+    if (s->bw_t0 + due_ns > now) {
+        uint64_t ns = s->bw_t0 + due_ns - now;
+        struct timespec ts = { ns / 1000000000ull, ns % 1000000000ull };
+
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Send @n pages (s->pfns) as one PAGES record. */
+static int send_batch(struct sender *s, unsigned n)
+{
+    struct xm_rec_pages rp = { .count = n, .iteration = s->iteration };
+    unsigned i, niov = 3;
+    void *handle = NULL;
+    uint64_t before = s->out.offset;
+    int rc;
+
+    rc = s->be->ops->page_types(s->be, s->domid, s->pfns, n, s->types);
+    if (rc)
+        return fail(s, rc, "cannot read the page types of domain %u",
+                    s->domid);
+    rc = s->be->ops->map(s->be, s->domid, s->pfns, n, false, s->pages,
+                         s->errs, &handle);
+    if (rc)
+        return fail(s, rc, "cannot map %u pages of domain %u from pfn 0x%llx",
+                    n, s->domid, (unsigned long long)s->pfns[0]);
+    for (i = 0; i < n; i++) {
+        uint8_t *pg = s->pages[i];
+
+        if (s->errs[i]) {
+            rc = fail(s, s->errs[i], "cannot map pfn 0x%llx of domain %u: %s",
+                      (unsigned long long)s->pfns[i], s->domid,
+                      strerror(-s->errs[i]));
+            goto out;
+        }
+        s->words[i] = s->pfns[i] | (uint64_t)s->types[i] << XM_PFN_TYPE_SHIFT;
+        if ((s->features & XM_FEAT_ZERO_PAGES) && xm_page_is_zero(pg)) {
+            s->enc[i] = XM_ENC_ZERO;
+            s->sum->zero_pages++;
+            continue;
+        }
+        s->enc[i] = XM_ENC_RAW;
+        /* Pages adjacent in memory go out as one piece. */
+        if (niov > 3 && (uint8_t *)s->iov[niov - 1].iov_base +
+                                s->iov[niov - 1].iov_len == pg) {
+            s->iov[niov - 1].iov_len += XM_PAGE_SIZE;
+        } else {
+            s->iov[niov].iov_base = pg;
+            s->iov[niov].iov_len = XM_PAGE_SIZE;
+            niov++;
+        }
+    }
+    memset(s->enc + n, 0, 8);
+    s->iov[0] = (struct iovec){ &rp, sizeof(rp) };
+    s->iov[1] = (struct iovec){ s->words, n * sizeof(uint64_t) };
+    s->iov[2] = (struct iovec){ s->enc, (n + 7) & ~7u };
+    rc = xm_stream_write_record(&s->out, XM_REC_PAGES, s->iov, niov);
+    if (rc) {
+        rc = stream_fail(s, &s->out);
+        goto out;
+    }
+    s->sum->pages_sent += n;
+    s->iter_pages += n;
+    limit_bandwidth(s, s->out.offset - before);
+    if (s->suspended ? xm__fault("drop:stop-and-copy")
+                     : xm__fault("drop:iteration:%u", s->iteration)) {
+        LOGD(s->lg, XM_LOG_WARN, s->domid, "fault injected: dropping the connection");
+        shutdown(s->out.fd, SHUT_RDWR);
+    }
+out:
+    s->be->ops->unmap(s->be, handle, n);
+    return rc;
+}
+
+/* Send every page whose bit is set in s->to_send. */
+static int send_bitmap(struct sender *s, uint64_t count)
+{
+    uint64_t pfn;
+    unsigned n = 0;
+    int rc;
+
+    s->iter_pages = 0;
+    s->iter_total = count;
+    for (pfn = 0; pfn < s->info.nr_pfns; pfn++) {
+        unsigned long w = s->to_send[pfn / BITS_PER_LONG];
+
+        if (!w) {
+            pfn |= BITS_PER_LONG - 1;
+            continue;
+        }
+        if (!(w & (1ul << (pfn % BITS_PER_LONG))))
+            continue;
+        s->pfns[n++] = pfn;
+        if (n == XM_PAGES_MAX) {
+            rc = send_batch(s, n);
+            if (!rc)
+                rc = check_peer(s);
+            if (rc)
+                return rc;
+            n = 0;
+            progress(s, false);
+        }
+    }
+    if (n) {
+        rc = send_batch(s, n);
+        if (rc)
+            return rc;
+    }
+    progress(s, true);
+    return check_peer(s);
+}
+
+static int clean_bitmap(struct sender *s, unsigned long *bitmap,
+                        uint64_t *dirty_r)
+{
+    int rc;
+
+    rc = s->be->ops->dirty_bitmap(s->be, s->domid, XM_DIRTY_CLEAN, bitmap,
+                                  s->info.nr_pfns, dirty_r);
+    if (rc)
+        return fail(s, rc, "cannot read the dirty bitmap of domain %u",
+                    s->domid);
+    return 0;
+}
+
+static int set_cap(struct sender *s, unsigned throttle_pct)
+{
+    unsigned cap = throttle_pct ? 100 - throttle_pct : 0;
+    int rc;
+
+    if (cap == s->cap)
+        return 0;
+    rc = s->be->ops->set_cpu_cap(s->be, s->domid, cap);
+    if (rc)
+        return fail(s, rc, "cannot throttle domain %u to %u%% of a CPU",
+                    s->domid, cap);
+    s->cap = cap;
+    if (throttle_pct > s->sum->throttle_max_used)
+        s->sum->throttle_max_used = throttle_pct;
+    LOGD(s->lg, XM_LOG_VERBOSE, s->domid, "throttled to %u%% (cap %u%%)",
+         throttle_pct, cap);
+    return 0;
+}
+
+static int write_blob(struct sender *s, uint32_t type, enum xm_state_kind k,
+                      const char *what)
+{
+    void *blob = NULL;
+    size_t len = 0;
+    int rc;
+
+    rc = s->be->ops->get_state(s->be, s->domid, k, &blob, &len);
+    if (rc)
+        return fail(s, rc, "cannot read the %s of domain %u", what,
+                    s->domid);
+    if (len > XM_REC_MAX_LENGTH) {
+        free(blob);
+        return fail(s, -E2BIG, "the %s of domain %u is too large (%zu bytes)",
+                    what, s->domid, len);
+    }
+    rc = xm_stream_write_simple(&s->out, type, blob, (uint32_t)len);
+    free(blob);
+    return rc ? stream_fail(s, &s->out) : 0;
+}
+
+/* Image header, negotiation, FEATURES, DOMAIN_HEADER, DOMAIN_CONFIG. */
+static int send_preamble(struct sender *s)
+{
+    uint64_t offer = XM_FEAT_ZERO_PAGES;
+    struct xm_rec_domain_header dh = {
+        .guest_type = XM_GUEST_SIM,
+        .page_shift = XM_PAGE_SHIFT,
+        .nr_pfns = s->info.nr_pfns,
+        .nr_vcpus = s->info.nr_vcpus,
+        .source_domid = s->domid,
+    };
+    struct xm_rec_features f;
+    int rc;
+
+    if (s->p->verify)
+        offer |= XM_FEAT_VERIFY;
+    if (s->live)
+        offer |= XM_FEAT_BACKCHANNEL;
+    if (xm_stream_write_ihdr(&s->out, offer))
+        return stream_fail(s, &s->out);
+    s->features = offer;
+    if (s->live) {
+        struct xm_msg_ready ready;
+
+        rc = expect_reply(s, XM_MSG_READY, &ready, sizeof(ready), "READY");
+        if (rc)
+            return rc;
+        s->features = offer & ready.features;
+        if (!(s->features & XM_FEAT_BACKCHANNEL))
+            return fail(s, -EPROTO,
+                        "the receiver refuses a live migration (it accepted features 0x%llx of 0x%llx)",
+                        (unsigned long long)ready.features,
+                        (unsigned long long)offer);
+        if (s->p->verify && !(s->features & XM_FEAT_VERIFY))
+            LOGD(s->lg, XM_LOG_WARN, s->domid,
+                 "the receiver cannot verify; migrating without it");
+    }
+    f.features = s->features;
+    if (strcmp(xm_backend_name(s->be), "sim") != 0)
+        dh.guest_type = XM_GUEST_PV;
+    snprintf(dh.name, sizeof(dh.name), "%s", s->info.name);
+    snprintf(dh.backend, sizeof(dh.backend), "%s", xm_backend_name(s->be));
+    if (xm_stream_write_simple(&s->out, XM_REC_FEATURES, &f, sizeof(f)) ||
+        xm_stream_write_simple(&s->out, XM_REC_DOMAIN_HEADER, &dh,
+                               sizeof(dh)))
+        return stream_fail(s, &s->out);
+    return write_blob(s, XM_REC_DOMAIN_CONFIG, XM_STATE_CONFIG,
+                      "configuration");
+}
+
+static void report_iteration(struct sender *s, uint64_t pages,
+                             uint64_t zero, uint64_t bytes, uint64_t ns,
+                             uint64_t dirty)
+{
+    struct xm_iteration it = {
+        .iteration = s->iteration,
+        .pages_sent = pages,
+        .zero_pages = zero,
+        .bytes_sent = bytes,
+        .duration_ns = ns,
+        .dirty_pages = dirty,
+        .bandwidth = s->last.bandwidth,
+        .dirty_rate = s->last.dirty_rate,
+        .expected_downtime_ns = s->last.expected_downtime_ns,
+        .throttle_pct = s->cap ? 100 - s->cap : 0,
+    };
+
+    LOGD(s->lg, XM_LOG_VERBOSE, s->domid,
+         "iteration %u: %llu pages, %llu bytes in %llu ms, %llu dirty",
+         s->iteration, (unsigned long long)pages, (unsigned long long)bytes,
+         (unsigned long long)(ns / 1000000), (unsigned long long)dirty);
+    if (s->hooks && s->hooks->iteration)
+        s->hooks->iteration(s->hooks->opaque, &it);
+}
+
+static uint64_t count_bits(const unsigned long *b, size_t longs)
+{
+    uint64_t n = 0;
+    size_t i;
+
+    for (i = 0; i < longs; i++)
+        n += (uint64_t)__builtin_popcountl(b[i]);
+    return n;
+}
+
+/* Pre-copy iterations until the policy says stop. */
+static int iterate(struct sender *s)
+{
+    uint64_t count = s->info.nr_pfns;
+    int rc;
+
+    memset(s->to_send, 0xff, s->bitmap_longs * sizeof(unsigned long));
+    if (s->info.nr_pfns % BITS_PER_LONG)
+        s->to_send[s->bitmap_longs - 1] =
+            (1ul << (s->info.nr_pfns % BITS_PER_LONG)) - 1;
+    rc = s->be->ops->logdirty_enable(s->be, s->domid);
+    if (rc)
+        return fail(s, rc, "cannot enable log-dirty mode on domain %u",
+                    s->domid);
+    s->logdirty_on = true;
+    for (;;) {
+        uint64_t t0 = xm__now_ns(), off0 = s->out.offset, pages0, zero0;
+        struct xm_policy_sample smp;
+        struct xm_rec_iteration ri = { .iteration = s->iteration };
+        uint64_t dirty;
+        unsigned long *tmp;
+
+        pages0 = s->sum->pages_sent;
+        zero0 = s->sum->zero_pages;
+        rc = send_bitmap(s, count);
+        if (rc)
+            return rc;
+        rc = clean_bitmap(s, s->dirty, &dirty);
+        if (rc)
+            return rc;
+        smp = (struct xm_policy_sample){
+            .iteration = s->iteration,
+            .pages_sent = s->sum->pages_sent - pages0,
+            .bytes_sent = s->out.offset - off0,
+            .duration_ns = xm__now_ns() - t0,
+            .dirty_pages = dirty,
+            .elapsed_ns = xm__now_ns() - s->t_start,
+        };
+        xm_policy_next(&s->pol, &smp, &s->last);
+        report_iteration(s, smp.pages_sent, s->sum->zero_pages - zero0,
+                         smp.bytes_sent, smp.duration_ns, dirty);
+        ri.dirty_pages = dirty;
+        if (xm_stream_write_simple(&s->out, XM_REC_ITERATION, &ri,
+                                   sizeof(ri)))
+            return stream_fail(s, &s->out);
+        tmp = s->to_send;
+        s->to_send = s->dirty;
+        s->dirty = tmp;
+        count = dirty;
+        s->iteration++;
+        if (s->last.action == XM_POLICY_STOP) {
+            s->sum->stop_reason = s->last.reason;
+            return 0;
+        }
+        rc = set_cap(s, s->last.throttle_pct);
+        if (rc)
+            return rc;
+    }
+}
+
+/* Pause, send what is left and the vCPU state, END. */
+static int stop_and_copy(struct sender *s)
+{
+    uint64_t count, extra = 0;
+    size_t i;
+    int rc;
+
+    s->t_pause = xm__now_ns();
+    rc = s->be->ops->suspend(s->be, s->domid);
+    if (rc)
+        return fail(s, rc, "cannot suspend domain %u", s->domid);
+    s->suspended = true;
+    if (s->logdirty_on) {
+        rc = clean_bitmap(s, s->dirty, &extra);
+        if (rc)
+            return rc;
+        for (i = 0; i < s->bitmap_longs; i++)
+            s->to_send[i] |= s->dirty[i];
+        count = count_bits(s->to_send, s->bitmap_longs);
+    } else {
+        memset(s->to_send, 0xff, s->bitmap_longs * sizeof(unsigned long));
+        if (s->info.nr_pfns % BITS_PER_LONG)
+            s->to_send[s->bitmap_longs - 1] =
+                (1ul << (s->info.nr_pfns % BITS_PER_LONG)) - 1;
+        count = s->info.nr_pfns;
+    }
+    LOGD(s->lg, XM_LOG_VERBOSE, s->domid,
+         "stop-and-copy: %llu pages left", (unsigned long long)count);
+    rc = send_bitmap(s, count);
+    if (rc)
+        return rc;
+    s->iteration++;
+    rc = write_blob(s, XM_REC_VCPU_STATE, XM_STATE_VCPU, "vCPU state");
+    if (!rc)
+        rc = write_blob(s, XM_REC_PLATFORM_STATE, XM_STATE_PLATFORM,
+                        "platform state");
+    if (rc)
+        return rc;
+    if (s->features & XM_FEAT_VERIFY) {
+        struct xm_rec_verify v = { .nr_pfns = s->info.nr_pfns };
+        uint64_t t0 = xm__now_ns();
+
+        rc = xm_domain_digest(s->be, s->lg, s->domid, &v.digest);
+        if (rc)
+            return fail(s, rc, "cannot compute the digest of domain %u",
+                        s->domid);
+        s->sum->verify_ns += xm__now_ns() - t0;
+        s->sum->digest = v.digest;
+        if (xm_stream_write_simple(&s->out, XM_REC_VERIFY, &v, sizeof(v)))
+            return stream_fail(s, &s->out);
+    }
+    if (xm_stream_write_simple(&s->out, XM_REC_END, NULL, 0))
+        return stream_fail(s, &s->out);
+    return 0;
+}
+
+/* COMPLETE -> GO -> DONE. After GO the outcome may be unknown. */
+static int hand_over(struct sender *s)
+{
+    struct xm_msg_complete c;
+    struct xm_msg_done d;
+    int rc;
+
+    rc = expect_reply(s, XM_MSG_COMPLETE, &c, sizeof(c), "COMPLETE");
+    if (rc)
+        return rc;
+    if (cancelled(s))
+        return fail(s, -ECANCELED, "migration cancelled");
+    s->sum->verify_ns += c.verify_ns;
+    s->sum->verified = c.verified != 0;
+    s->sum->remote_domid = c.domid;
+    if (xm_stream_write_simple(&s->out, XM_REC_GO, NULL, 0))
+        return stream_fail(s, &s->out);
+    s->handed_over = true;
+    rc = expect_reply(s, XM_MSG_DONE, &d, sizeof(d), "DONE");
+    /*
+     * An ERROR means the receiver destroyed its copy, so ours may resume;
+     * silence means it may or may not have started the guest.
+     */
+    if (rc && s->peer_error)
+        s->handed_over = false;
+    return rc;
+}
+
+/* Put the source back the way it was. */
+static void undo(struct sender *s)
+{
+    char name[80];
+
+    if (s->handed_over) {
+        snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
+        s->be->ops->rename(s->be, s->domid, name);
+        LOGD(s->lg, XM_LOG_ERROR, s->domid,
+             "lost contact with the receiver after handing domain \"%s\" over: it may be running there; the source is kept paused as \"%s\": check the destination, then destroy or resume the source",
+             s->info.name, name);
+        return;
+    }
+    if (s->cap)
+        s->be->ops->set_cpu_cap(s->be, s->domid, 0);
+    if (s->logdirty_on)
+        s->be->ops->logdirty_disable(s->be, s->domid);
+    if (s->suspended && s->be->ops->resume(s->be, s->domid) == 0)
+        LOGD(s->lg, XM_LOG_WARN, s->domid,
+             "domain \"%s\" resumed on the source", s->info.name);
+}
+
+static int sync_file(struct sender *s, int fd)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fdatasync(fd) < 0)
+        return fail(s, -errno, "cannot write the save file to disk: %s",
+                    strerror(errno));
+    return 0;
+}
+
+int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
+            int rfd, int wfd, const struct xm_migrate_params *params,
+            const struct xm_hooks *hooks, struct xm_summary *sum_r)
+{
+    struct sender *s;
+    int rc;
+
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->be = be;
+    s->lg = lg;
+    s->domid = domid;
+    s->p = params;
+    s->hooks = hooks;
+    s->live = rfd >= 0;
+    s->sum = sum_r;
+    memset(sum_r, 0, sizeof(*sum_r));
+    s->t_start = s->bw_t0 = xm__now_ns();
+    xm_stream_init(&s->out, wfd, "migration stream");
+    xm_stream_init(&s->back, rfd, "back channel");
+    xm_policy_init(&s->pol, params);
+
+    rc = be->ops->domain_info(be, domid, &s->info);
+    if (rc)
+        goto out;
+    if (s->info.flags & XM_DOMAIN_SUSPENDED) {
+        rc = fail(s, -EBUSY, "domain \"%s\" is suspended: is another save or migration running?",
+                  s->info.name);
+        goto out;
+    }
+    if (s->info.flags & XM_DOMAIN_LOGDIRTY) {
+        rc = fail(s, -EBUSY, "domain \"%s\" is already in log-dirty mode: is another migration running?",
+                  s->info.name);
+        goto out;
+    }
+    sum_r->guest_pages = s->info.nr_pfns;
+    s->bitmap_longs = (s->info.nr_pfns + BITS_PER_LONG - 1) / BITS_PER_LONG;
+    s->to_send = calloc(s->bitmap_longs, sizeof(unsigned long));
+    s->dirty = calloc(s->bitmap_longs, sizeof(unsigned long));
+    if (!s->to_send || !s->dirty) {
+        rc = fail(s, -ENOMEM, "out of memory for the dirty bitmaps");
+        goto out;
+    }
+    LOGD(lg, XM_LOG_INFO, domid, "sending domain \"%s\" (%llu MiB, %s)",
+         s->info.name, (unsigned long long)(s->info.nr_pfns >> 8),
+         s->live && params->live ? "live" : "suspended");
+
+    rc = send_preamble(s);
+    if (!rc && s->live && params->live)
+        rc = iterate(s);
+    else if (!rc)
+        sum_r->stop_reason = "not live";
+    if (!rc)
+        rc = stop_and_copy(s);
+    if (!rc && s->live)
+        rc = hand_over(s);
+    else if (!rc)
+        rc = sync_file(s, wfd);
+    if (rc)
+        goto out;
+
+    sum_r->iterations = s->iteration;
+    sum_r->bytes_sent = s->out.offset;
+    sum_r->total_ns = xm__now_ns() - s->t_start;
+    if (s->live)
+        sum_r->downtime_ns = xm__now_ns() - s->t_pause - sum_r->verify_ns;
+    if (!s->live && params->keep_source) {
+        rc = be->ops->resume(be, domid);
+        if (rc)
+            LOGD(lg, XM_LOG_WARN, domid,
+                 "saved, but resuming domain "%s" failed", s->info.name);
+        rc = 0;
+    } else {
+        rc = be->ops->destroy(be, domid);
+        if (rc) {
+            LOGD(lg, XM_LOG_WARN, domid,
+                 "the domain runs on the destination but destroying the source failed; destroy it by hand");
+            rc = 0;
+        }
+    }
+out:
+    if (rc)
+        undo(s);
+    xm_stream_dispose(&s->out);
+    xm_stream_dispose(&s->back);
+    free(s->to_send);
+    free(s->dirty);
+    free(s);
+    return rc;
+}

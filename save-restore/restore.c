@@ -1,0 +1,501 @@
+/*
+ * restore.c - the receiving side: build a domain from a stream.
+ *
+ * Entry point: xm_receive(). The order things happen in:
+ *   1. image header; READY with the features we accept (live)
+ *   2. FEATURES (the set in use), DOMAIN_HEADER, DOMAIN_CONFIG: the
+ *      domain is created, paused, with zeroed RAM
+ *   3. PAGES, any number, written straight into guest memory
+ *   4. VCPU_STATE, PLATFORM_STATE, VERIFY (digest compared), END
+ *   5. live: COMPLETE, wait for GO, unpause, DONE; file: unpause
+ * Anything wrong (a record out of order, a bad CRC, a pfn out of range,
+ * an encoding not agreed, the sender gone before GO) destroys the domain
+ * built so far and, live, tells the sender why in an ERROR message.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "private.h"
+#include "stream.h"
+
+#define BITS_PER_LONG (8 * sizeof(unsigned long))
+
+/* What this receiver can decode. */
+#define SUPPORTED_FEATURES XM_FEAT_KNOWN
+
+struct receiver {
+    struct xm_backend *be;             /* the destination hypervisor */
+    struct xm_logger *lg;              /* where we log */
+    const struct xm_receive_params *p; /* the caller's options */
+    const struct xm_hooks *hooks;      /* progress, cancel */
+    struct xm_stream in;               /* records from the sender */
+    struct xm_stream back;             /* our replies (live only) */
+    bool live;                         /* there is a back channel */
+    uint64_t offered, accepted;        /* features in the header, agreed */
+    uint64_t features;                 /* in use (FEATURES record) */
+    bool have_features;                /* FEATURES seen */
+    struct xm_rec_domain_header dh;    /* DOMAIN_HEADER */
+    bool have_header;                  /* DOMAIN_HEADER seen */
+    bool have_vcpu, have_platform;     /* state records seen */
+    bool created;                      /* domid is ours to destroy */
+    uint32_t domid;                    /* the domain being built */
+    unsigned long *nonzero;            /* pages that may hold data */
+    bool verified;                     /* VERIFY matched */
+    uint64_t verify_ns;                /* time spent on the digest */
+    struct xm_summary *sum;            /* what we report */
+    char errmsg[512];                  /* first error, for the sender */
+    /* one batch */
+    uint64_t words[XM_PAGES_MAX];      /* pfn | type << 60 */
+    uint64_t pfns[XM_PAGES_MAX];       /* pfns only */
+    uint8_t enc[XM_PAGES_MAX + 8];     /* encodings */
+    void *pages[XM_PAGES_MAX];         /* their mappings */
+    int errs[XM_PAGES_MAX];            /* per-page map errors */
+    struct iovec iov[XM_PAGES_MAX];    /* where raw page data goes */
+};
+
+static int fail(struct receiver *r, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Remember and log the first error; return @rc. */
+static int fail(struct receiver *r, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!r->errmsg[0]) {
+        va_start(ap, fmt);
+        vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
+        va_end(ap);
+        LOG(r->lg, XM_LOG_ERROR, "%s", r->errmsg);
+    }
+    return rc;
+}
+
+static int stream_fail(struct receiver *r, struct xm_stream *st)
+{
+    return fail(r, xm_stream_error(st), "%s", xm_stream_error_msg(st));
+}
+
+static int reply(struct receiver *r, uint32_t type, const void *body,
+                 uint32_t len)
+{
+    if (!r->live)
+        return 0;
+    if (xm_stream_write_simple(&r->back, type, body, len))
+        return stream_fail(r, &r->back);
+    return 0;
+}
+
+static int on_features(struct receiver *r, const void *body, uint32_t len)
+{
+    struct xm_rec_features f;
+    uint64_t allowed = r->live ? r->accepted : r->offered & SUPPORTED_FEATURES;
+
+    if (len != sizeof(f))
+        return fail(r, -EPROTO, "FEATURES record has %u bytes, expected %zu",
+                    len, sizeof(f));
+    memcpy(&f, body, sizeof(f));
+    if (f.features & ~allowed)
+        return fail(r, -EPROTO,
+                    "the stream uses features 0x%llx that were not agreed (agreed: 0x%llx)",
+                    (unsigned long long)(f.features & ~allowed),
+                    (unsigned long long)allowed);
+    r->features = f.features;
+    r->have_features = true;
+    return 0;
+}
+
+static int on_domain_header(struct receiver *r, const void *body,
+                            uint32_t len)
+{
+    const char *want = xm_backend_name(r->be);
+
+    if (!r->have_features)
+        return fail(r, -EPROTO, "DOMAIN_HEADER before FEATURES");
+    if (r->have_header)
+        return fail(r, -EPROTO, "a second DOMAIN_HEADER");
+    if (len != sizeof(r->dh))
+        return fail(r, -EPROTO,
+                    "DOMAIN_HEADER record has %u bytes, expected %zu", len,
+                    sizeof(r->dh));
+    memcpy(&r->dh, body, sizeof(r->dh));
+    r->dh.name[sizeof(r->dh.name) - 1] = '\0';
+    r->dh.backend[sizeof(r->dh.backend) - 1] = '\0';
+    if (r->dh.page_shift != XM_PAGE_SHIFT)
+        return fail(r, -EPROTO, "the stream's page size is 2^%u, not 4096",
+                    r->dh.page_shift);
+    if (r->dh.nr_pfns == 0 || r->dh.nr_pfns > (1ull << 40))
+        return fail(r, -EPROTO, "the stream's domain has %llu pages",
+                    (unsigned long long)r->dh.nr_pfns);
+    if (strcmp(r->dh.backend, want) != 0)
+        return fail(r, -EPROTO,
+                    "the stream carries a \"%s\" domain; this host's backend is \"%s\"",
+                    r->dh.backend, want);
+    r->nonzero = calloc((r->dh.nr_pfns + BITS_PER_LONG - 1) / BITS_PER_LONG,
+                        sizeof(unsigned long));
+    if (!r->nonzero)
+        return fail(r, -ENOMEM, "out of memory for a page bitmap");
+    r->sum->guest_pages = r->dh.nr_pfns;
+    return 0;
+}
+
+static int on_domain_config(struct receiver *r, const void *body,
+                            uint32_t len)
+{
+    const char *name = r->p->rename ? r->p->rename : r->dh.name;
+    int rc;
+
+    if (!r->have_header)
+        return fail(r, -EPROTO, "DOMAIN_CONFIG before DOMAIN_HEADER");
+    if (r->created)
+        return fail(r, -EPROTO, "a second DOMAIN_CONFIG");
+    rc = r->be->ops->create(r->be, name, body, len, r->dh.nr_pfns,
+                            &r->domid);
+    if (rc)
+        return fail(r, rc, "cannot create domain \"%s\" (%llu MiB): %s",
+                    name, (unsigned long long)(r->dh.nr_pfns >> 8),
+                    strerror(-rc));
+    r->created = true;
+    LOGD(r->lg, XM_LOG_INFO, r->domid, "receiving domain \"%s\" (%llu MiB)",
+         name, (unsigned long long)(r->dh.nr_pfns >> 8));
+    return 0;
+}
+
+/* A PAGES record, header already read: page data into guest memory. */
+static int on_pages(struct receiver *r, uint32_t len)
+{
+    struct xm_rec_pages rp;
+    uint64_t need;
+    unsigned i, n, niov = 0;
+    void *handle = NULL;
+    int rc;
+
+    if (!r->created)
+        return fail(r, -EPROTO, "PAGES before DOMAIN_CONFIG");
+    if (len < sizeof(rp) || xm_stream_read_body(&r->in, &rp, sizeof(rp)))
+        return len < sizeof(rp)
+                   ? fail(r, -EPROTO, "PAGES record of %u bytes", len)
+                   : stream_fail(r, &r->in);
+    n = rp.count;
+    if (n == 0 || n > XM_PAGES_MAX)
+        return fail(r, -EPROTO, "PAGES record with %u pages at offset 0x%llx",
+                    n, (unsigned long long)r->in.cur_offset);
+    if (xm_stream_read_body(&r->in, r->words, n * sizeof(uint64_t)) ||
+        xm_stream_read_body(&r->in, r->enc, (n + 7) & ~7u))
+        return stream_fail(r, &r->in);
+    need = sizeof(rp) + n * sizeof(uint64_t) + ((n + 7) & ~7u);
+    for (i = 0; i < n; i++) {
+        uint64_t pfn = r->words[i] & XM_PFN_MASK;
+
+        if (pfn >= r->dh.nr_pfns)
+            return fail(r, -EPROTO,
+                        "PAGES record at offset 0x%llx: pfn 0x%llx is past the end of the domain (%llu pages)",
+                        (unsigned long long)r->in.cur_offset,
+                        (unsigned long long)pfn,
+                        (unsigned long long)r->dh.nr_pfns);
+        r->pfns[i] = pfn;
+        if (r->enc[i] == XM_ENC_RAW) {
+            need += XM_PAGE_SIZE;
+        } else if (r->enc[i] != XM_ENC_ZERO ||
+                   !(r->features & XM_FEAT_ZERO_PAGES)) {
+            return fail(r, -EPROTO,
+                        "PAGES record at offset 0x%llx: pfn 0x%llx uses page encoding %u, which was not agreed",
+                        (unsigned long long)r->in.cur_offset,
+                        (unsigned long long)pfn, r->enc[i]);
+        }
+    }
+    if (need != len)
+        return fail(r, -EPROTO,
+                    "PAGES record at offset 0x%llx is %u bytes, its pages need %llu",
+                    (unsigned long long)r->in.cur_offset, len,
+                    (unsigned long long)need);
+    rc = r->be->ops->map(r->be, r->domid, r->pfns, n, true, r->pages,
+                         r->errs, &handle);
+    if (rc)
+        return fail(r, rc, "cannot map %u pages of domain %u for writing",
+                    n, r->domid);
+    for (i = 0; i < n; i++) {
+        uint64_t pfn = r->pfns[i];
+        unsigned long bit = 1ul << (pfn % BITS_PER_LONG);
+        uint8_t *pg = r->pages[i];
+
+        if (r->errs[i]) {
+            rc = fail(r, r->errs[i], "cannot map pfn 0x%llx of domain %u",
+                      (unsigned long long)pfn, r->domid);
+            goto out;
+        }
+        if (r->enc[i] == XM_ENC_ZERO) {
+            if (r->nonzero[pfn / BITS_PER_LONG] & bit)
+                memset(pg, 0, XM_PAGE_SIZE);
+            continue;
+        }
+        r->nonzero[pfn / BITS_PER_LONG] |= bit;
+        if (niov && (uint8_t *)r->iov[niov - 1].iov_base +
+                            r->iov[niov - 1].iov_len == pg) {
+            r->iov[niov - 1].iov_len += XM_PAGE_SIZE;
+        } else {
+            r->iov[niov].iov_base = pg;
+            r->iov[niov].iov_len = XM_PAGE_SIZE;
+            niov++;
+        }
+    }
+    if ((niov && xm_stream_readv_body(&r->in, r->iov, niov)) ||
+        xm_stream_end_record(&r->in)) {
+        rc = stream_fail(r, &r->in);
+        goto out;
+    }
+    r->sum->pages_sent += n;
+    if (r->hooks && r->hooks->progress) {
+        struct xm_progress pr = { .iteration = rp.iteration,
+                                  .bytes_total = r->in.offset };
+
+        r->hooks->progress(r->hooks->opaque, &pr);
+    }
+out:
+    r->be->ops->unmap(r->be, handle, n);
+    return rc;
+}
+
+static int on_state(struct receiver *r, enum xm_state_kind kind,
+                    const void *body, uint32_t len, const char *what)
+{
+    int rc;
+
+    if (!r->created)
+        return fail(r, -EPROTO, "%s before DOMAIN_CONFIG", what);
+    rc = r->be->ops->set_state(r->be, r->domid, kind, body, len);
+    if (rc)
+        return fail(r, rc, "cannot load the %s into domain %u: %s", what,
+                    r->domid, strerror(-rc));
+    return 0;
+}
+
+static int on_verify(struct receiver *r, const void *body, uint32_t len)
+{
+    struct xm_rec_verify v;
+    uint64_t mine, t0 = xm__now_ns();
+    int rc;
+
+    if (!(r->features & XM_FEAT_VERIFY))
+        return fail(r, -EPROTO, "a VERIFY record, which was not agreed");
+    if (!r->created || len != sizeof(v))
+        return fail(r, -EPROTO, "VERIFY record out of place or %u bytes",
+                    len);
+    memcpy(&v, body, sizeof(v));
+    rc = xm_domain_digest(r->be, r->lg, r->domid, &mine);
+    if (rc)
+        return fail(r, rc, "cannot compute the digest of domain %u",
+                    r->domid);
+    r->verify_ns += xm__now_ns() - t0;
+    if (v.nr_pfns != r->dh.nr_pfns || v.digest != mine)
+        return fail(r, -EBADMSG,
+                    "memory verification failed: the source's RAM digest is %016llx, ours is %016llx",
+                    (unsigned long long)v.digest, (unsigned long long)mine);
+    r->verified = true;
+    r->sum->digest = mine;
+    LOGD(r->lg, XM_LOG_VERBOSE, r->domid, "RAM digest %016llx matches",
+         (unsigned long long)mine);
+    return 0;
+}
+
+/* END: the domain is complete. Hand-over, then start it. */
+static int on_end(struct receiver *r)
+{
+    int rc;
+
+    if (!r->created || !r->have_vcpu || !r->have_platform)
+        return fail(r, -EPROTO,
+                    "the stream ended before the domain was complete (%s)",
+                    !r->created ? "no domain" : "no vCPU or platform state");
+    if (r->live) {
+        struct xm_msg_complete c = {
+            .domid = r->domid,
+            .verified = r->verified,
+            .verify_ns = r->verify_ns,
+        };
+        uint32_t type, len;
+        void *body;
+        char tn[16];
+
+        rc = reply(r, XM_MSG_COMPLETE, &c, sizeof(c));
+        if (rc)
+            return rc;
+        rc = xm_stream_read_record(&r->in, &type, &body, &len);
+        if (rc == -ENODATA)
+            return fail(r, -ECONNRESET,
+                        "the sender went away before handing the domain over");
+        if (rc)
+            return stream_fail(r, &r->in);
+        if (type != XM_REC_GO)
+            return fail(r, -EPROTO, "%s where GO was expected",
+                        xm_rec_type_name(type, tn));
+    }
+    if (!r->p->paused) {
+        rc = r->be->ops->unpause(r->be, r->domid);
+        if (rc)
+            return fail(r, rc, "cannot start domain %u: %s", r->domid,
+                        strerror(-rc));
+    }
+    if (r->live) {
+        struct xm_msg_done d = { .domid = r->domid };
+
+        /* The guest runs here now: a lost DONE must not undo that. */
+        if (reply(r, XM_MSG_DONE, &d, sizeof(d)))
+            LOGD(r->lg, XM_LOG_WARN, r->domid,
+                 "the domain runs, but the sender could not be told: %s",
+                 xm_stream_error_msg(&r->back));
+    }
+    return 0;
+}
+
+static int receive_records(struct receiver *r)
+{
+    char tn[16];
+    int rc;
+
+    for (;;) {
+        uint32_t type, len;
+        void *body;
+
+        if (r->hooks && r->hooks->cancel && *r->hooks->cancel)
+            return fail(r, -ECANCELED, "cancelled");
+        rc = xm_stream_read_header(&r->in, &type, &len);
+        if (rc == -ENODATA)
+            return fail(r, -EPIPE,
+                        "the stream ended at offset 0x%llx before END: the sender went away",
+                        (unsigned long long)r->in.offset);
+        if (rc)
+            return stream_fail(r, &r->in);
+        if (type == XM_REC_PAGES) {
+            rc = on_pages(r, len);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (type & XM_REC_OPTIONAL && type != XM_REC_ITERATION) {
+            if (xm_stream_skip_record(&r->in))
+                return stream_fail(r, &r->in);
+            continue;
+        }
+        body = NULL;
+        if (len) {
+            body = malloc(len);
+            if (!body)
+                return fail(r, -ENOMEM, "out of memory for a %u-byte record",
+                            len);
+        }
+        if ((len && xm_stream_read_body(&r->in, body, len)) ||
+            xm_stream_end_record(&r->in)) {
+            free(body);
+            return stream_fail(r, &r->in);
+        }
+        switch (type) {
+        case XM_REC_END:
+            rc = on_end(r);
+            free(body);
+            return rc;
+        case XM_REC_FEATURES:
+            rc = on_features(r, body, len);
+            break;
+        case XM_REC_DOMAIN_HEADER:
+            rc = on_domain_header(r, body, len);
+            break;
+        case XM_REC_DOMAIN_CONFIG:
+            rc = on_domain_config(r, body, len);
+            break;
+        case XM_REC_VCPU_STATE:
+            rc = on_state(r, XM_STATE_VCPU, body, len, "vCPU state");
+            r->have_vcpu = !rc;
+            break;
+        case XM_REC_PLATFORM_STATE:
+            rc = on_state(r, XM_STATE_PLATFORM, body, len, "platform state");
+            r->have_platform = !rc;
+            break;
+        case XM_REC_VERIFY:
+            rc = on_verify(r, body, len);
+            break;
+        case XM_REC_ITERATION:
+            rc = 0;
+            break;
+        default:
+            rc = fail(r, -EPROTO,
+                      "unknown mandatory record %s at offset 0x%llx",
+                      xm_rec_type_name(type, tn),
+                      (unsigned long long)r->in.cur_offset);
+            break;
+        }
+        free(body);
+        if (rc)
+            return rc;
+    }
+}
+
+int xm_receive(struct xm_backend *be, struct xm_logger *lg, int rfd, int wfd,
+               const struct xm_receive_params *params,
+               const struct xm_hooks *hooks, uint32_t *domid_r,
+               struct xm_summary *sum_r)
+{
+    static const struct xm_receive_params defaults;
+    struct receiver *r;
+    uint64_t t0 = xm__now_ns();
+    int rc;
+
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->be = be;
+    r->lg = lg;
+    r->p = params ? params : &defaults;
+    r->hooks = hooks;
+    r->live = wfd >= 0;
+    r->sum = sum_r;
+    memset(sum_r, 0, sizeof(*sum_r));
+    xm_stream_init(&r->in, rfd, "migration stream");
+    xm_stream_init(&r->back, wfd, "back channel");
+
+    if (xm_stream_read_ihdr(&r->in, &r->offered)) {
+        rc = stream_fail(r, &r->in);
+        goto out;
+    }
+    if (r->live) {
+        struct xm_msg_ready ready;
+
+        r->accepted = r->offered & SUPPORTED_FEATURES;
+        ready.features = r->accepted;
+        rc = reply(r, XM_MSG_READY, &ready, sizeof(ready));
+        if (rc)
+            goto out;
+    }
+    rc = receive_records(r);
+    if (rc)
+        goto out;
+    *domid_r = r->domid;
+    sum_r->remote_domid = r->domid;
+    sum_r->bytes_sent = r->in.offset;
+    sum_r->verified = r->verified;
+    sum_r->verify_ns = r->verify_ns;
+    sum_r->total_ns = xm__now_ns() - t0;
+out:
+    if (rc) {
+        if (r->created && be->ops->destroy(be, r->domid) == 0)
+            LOGD(lg, XM_LOG_INFO, r->domid,
+                 "destroyed the incomplete domain");
+        if (r->live) {
+            struct xm_msg_error e = { .err = -rc,
+                                      .len = (uint32_t)strlen(r->errmsg) };
+            struct iovec iov[2] = { { &e, sizeof(e) },
+                                    { r->errmsg, e.len } };
+
+            /* Best effort: the sender may be gone already. */
+            xm_stream_write_record(&r->back, XM_MSG_ERROR, iov, 2);
+        }
+    }
+    xm_stream_dispose(&r->in);
+    xm_stream_dispose(&r->back);
+    free(r->nonzero);
+    free(r);
+    return rc;
+}

@@ -1,0 +1,295 @@
+/*
+ * cmd-migrate.c - xenmig migrate and migrate-receive.
+ *
+ * migrate connects to HOST[:PORT] (or runs "-s COMMAND HOST RECEIVER" and
+ * talks over its stdin/stdout, as xl does with ssh), then hands the two
+ * directions of the connection to xm_send(). migrate-receive listens for
+ * one connection (or uses its own stdin/stdout) and runs xm_receive().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+    OPT_DOWNTIME = 256, OPT_MAX_ITER, OPT_MAX_TIME, OPT_MAX_BW,
+    OPT_NO_THROTTLE, OPT_TH_INITIAL, OPT_TH_INCREMENT, OPT_TH_MAX,
+    OPT_TH_TRIGGER, OPT_VERIFY, OPT_NOT_LIVE, OPT_JSON, OPT_RENAME,
+    OPT_PORT_FILE,
+};
+
+static bool parse_pct(const char *opt, const char *s, unsigned *v_r)
+{
+    uint64_t v;
+
+    if (!cli_parse_u64(opt, s, &v))
+        return false;
+    if (v < 1 || v > 99) {
+        fprintf(stderr, "xenmig: %s wants a percentage from 1 to 99, not %s\n",
+                opt, s);
+        return false;
+    }
+    *v_r = (unsigned)v;
+    return true;
+}
+
+/* One policy option into @p; false on a bad value. */
+static bool policy_option(int opt, struct xm_migrate_params *p)
+{
+    uint64_t v;
+
+    switch (opt) {
+    case OPT_DOWNTIME:
+        if (!cli_parse_u64("--downtime", optarg, &v) || v == 0)
+            return false;
+        p->downtime_limit_ns = v * 1000000ull;
+        return true;
+    case OPT_MAX_ITER:
+        if (!cli_parse_u64("--max-iterations", optarg, &v) || v == 0)
+            return false;
+        p->max_iterations = (unsigned)v;
+        return true;
+    case OPT_MAX_TIME:
+        if (!cli_parse_u64("--max-time", optarg, &v))
+            return false;
+        p->max_time_ns = v * 1000000000ull;
+        return true;
+    case OPT_MAX_BW:
+        if (!cli_parse_u64("--max-bandwidth", optarg, &v))
+            return false;
+        p->max_bandwidth = v << 20;
+        return true;
+    case OPT_NO_THROTTLE:
+        p->throttle = false;
+        return true;
+    case OPT_TH_INITIAL:
+        return parse_pct("--throttle-initial", optarg, &p->throttle_initial);
+    case OPT_TH_INCREMENT:
+        return parse_pct("--throttle-increment", optarg,
+                         &p->throttle_increment);
+    case OPT_TH_MAX:
+        return parse_pct("--throttle-max", optarg, &p->throttle_max);
+    case OPT_TH_TRIGGER:
+        return parse_pct("--throttle-trigger", optarg, &p->throttle_trigger);
+    case OPT_VERIFY:
+        p->verify = true;
+        return true;
+    case OPT_NOT_LIVE:
+        p->live = false;
+        return true;
+    }
+    return false;
+}
+
+static int reap(int pid)
+{
+    int status;
+
+    if (pid <= 0)
+        return 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int main_migrate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "ssh", required_argument, NULL, 's' },
+        { "receiver", required_argument, NULL, 'C' },
+        { "downtime", required_argument, NULL, OPT_DOWNTIME },
+        { "max-iterations", required_argument, NULL, OPT_MAX_ITER },
+        { "max-time", required_argument, NULL, OPT_MAX_TIME },
+        { "max-bandwidth", required_argument, NULL, OPT_MAX_BW },
+        { "no-throttle", no_argument, NULL, OPT_NO_THROTTLE },
+        { "throttle-initial", required_argument, NULL, OPT_TH_INITIAL },
+        { "throttle-increment", required_argument, NULL, OPT_TH_INCREMENT },
+        { "throttle-max", required_argument, NULL, OPT_TH_MAX },
+        { "throttle-trigger", required_argument, NULL, OPT_TH_TRIGGER },
+        { "verify", no_argument, NULL, OPT_VERIFY },
+        { "not-live", no_argument, NULL, OPT_NOT_LIVE },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const struct cmd_spec *self = cmd_find("migrate");
+    const char *ssh = NULL, *receiver = "xenmig migrate-receive";
+    struct xm_migrate_params p;
+    struct xm_backend *be = NULL;
+    struct cli_report rep;
+    struct xm_hooks hooks = { 0 };
+    struct xm_summary sum;
+    bool json = false;
+    uint32_t domid;
+    int opt, rc, rfd = -1, wfd = -1, pid = -1, status = 1;
+
+    xm_migrate_params_init(&p);
+    while ((opt = getopt_long(argc, argv, "s:C:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            ssh = optarg;
+            break;
+        case 'C':
+            receiver = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            cmd_usage(self, true);
+            return 0;
+        default:
+            if (opt != '?' && policy_option(opt, &p))
+                break;
+            cmd_usage(self, false);
+            return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        cmd_usage(self, false);
+        return 2;
+    }
+    cli_catch_signals();
+    if (cli_open_backend(&be) || cli_domain(be, argv[optind], &domid))
+        goto out;
+    if (ssh) {
+        char *cmd;
+
+        if (asprintf(&cmd, "%s %s %s", ssh, argv[optind + 1], receiver) < 0)
+            goto out;
+        rc = transport_spawn(cmd, &rfd, &wfd, &pid);
+        free(cmd);
+        if (rc)
+            goto out;
+    } else {
+        rfd = transport_connect(argv[optind + 1]);
+        if (rfd < 0)
+            goto out;
+        wfd = rfd;
+    }
+    report_init(&rep, json);
+    rep.downtime_limit_ns = p.downtime_limit_ns;
+    report_hooks(&rep, &hooks);
+    rc = xm_send(be, &cli_logger, domid, rfd, wfd, &p, &hooks, &sum);
+    if (!rc) {
+        report_summary(&rep, "migrated", argv[optind], argv[optind + 1],
+                       &sum);
+        status = 0;
+    }
+    report_dispose(&rep);
+out:
+    if (wfd >= 0 && wfd != rfd)
+        close(wfd);
+    if (rfd >= 0)
+        close(rfd);
+    if (reap(pid) && status == 0)
+        LOG(&cli_logger, XM_LOG_WARN, "the transport command exited with an error");
+    xm_backend_close(be);
+    return status;
+}
+
+int main_migrate_receive(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "paused", no_argument, NULL, 'p' },
+        { "rename", required_argument, NULL, OPT_RENAME },
+        { "port-file", required_argument, NULL, OPT_PORT_FILE },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const struct cmd_spec *self = cmd_find("migrate-receive");
+    const char *listen_on = NULL, *port_file = NULL;
+    struct xm_receive_params rp = { 0 };
+    struct xm_backend *be = NULL;
+    struct cli_report rep;
+    struct xm_hooks hooks = { 0 };
+    struct xm_summary sum;
+    bool json = false;
+    uint32_t domid;
+    int opt, lfd = -1, rfd = STDIN_FILENO, wfd = STDOUT_FILENO, status = 1;
+    char peer[64] = "stdin";
+
+    while ((opt = getopt_long(argc, argv, "l:ph", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'l':
+            listen_on = optarg;
+            break;
+        case 'p':
+            rp.paused = true;
+            break;
+        case OPT_RENAME:
+            rp.rename = optarg;
+            break;
+        case OPT_PORT_FILE:
+            port_file = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            cmd_usage(self, true);
+            return 0;
+        default:
+            cmd_usage(self, false);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        cmd_usage(self, false);
+        return 2;
+    }
+    cli_catch_signals();
+    if (cli_open_backend(&be))
+        goto out;
+    if (listen_on) {
+        unsigned port;
+
+        lfd = transport_listen(listen_on, &port);
+        if (lfd < 0)
+            goto out;
+        if (port_file) {
+            FILE *f = fopen(port_file, "w");
+
+            if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f)) {
+                LOGE(&cli_logger, XM_LOG_ERROR, errno,
+                     "cannot write the port to \"%s\"", port_file);
+                goto out;
+            }
+        }
+        LOG(&cli_logger, XM_LOG_VERBOSE, "listening on port %u", port);
+        rfd = wfd = transport_accept(lfd);
+        if (rfd < 0)
+            goto out;
+        snprintf(peer, sizeof(peer), "port %u", port);
+    } else if (!json) {
+        /* stdout is the back channel: the summary must not go there. */
+        globals.verbosity = globals.verbosity > 0 ? globals.verbosity : -1;
+    }
+    report_init(&rep, json);
+    report_hooks(&rep, &hooks);
+    if (xm_receive(be, &cli_logger, rfd, wfd, &rp, &hooks, &domid,
+                   &sum) == 0) {
+        struct xm_domain_info info;
+
+        if (be->ops->domain_info(be, domid, &info))
+            snprintf(info.name, sizeof(info.name), "%u", domid);
+        if (listen_on)
+            report_summary(&rep, "received", info.name, peer, &sum);
+        status = 0;
+    }
+    report_dispose(&rep);
+out:
+    if (listen_on && rfd >= 0)
+        close(rfd);
+    if (lfd >= 0)
+        close(lfd);
+    xm_backend_close(be);
+    return status;
+}

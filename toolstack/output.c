@@ -1,0 +1,199 @@
+/*
+ * output.c - what a person or a script sees of a migration: a progress
+ * line on a terminal, a line per iteration with -v, and a summary (text,
+ * or JSON through yajl with --json).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "cli.h"
+
+#define MIB (1024.0 * 1024.0)
+
+void report_init(struct cli_report *r, bool json)
+{
+    memset(r, 0, sizeof(*r));
+    r->json = json;
+    r->tty = isatty(STDERR_FILENO) && globals.verbosity >= 0;
+    r->verbose = globals.verbosity > 0;
+}
+
+void report_dispose(struct cli_report *r)
+{
+    free(r->iters);
+    r->iters = NULL;
+}
+
+static void on_progress(void *opaque, const struct xm_progress *p)
+{
+    struct cli_report *r = opaque;
+    double pct = p->pages_total ? 100.0 * p->pages_done / p->pages_total : 0;
+
+    if (!r->tty)
+        return;
+    if (p->pages_total)
+        fprintf(stderr,
+                "\r\033[Kiteration %u%s: %5.1f%% of %llu pages, %.0f MiB/s, dirty %.0f MiB/s, downtime ~%.0f ms, throttle %u%%",
+                p->iteration, p->stop_and_copy ? " (paused)" : "", pct,
+                (unsigned long long)p->pages_total, p->bandwidth / MIB,
+                p->dirty_rate / MIB, p->expected_downtime_ns / 1e6,
+                p->throttle_pct);
+    else
+        fprintf(stderr, "\r\033[Kreceived %.1f MiB",
+                p->bytes_total / MIB);
+    fflush(stderr);
+}
+
+static void on_iteration(void *opaque, const struct xm_iteration *it)
+{
+    struct cli_report *r = opaque;
+
+    if (r->n_iters == r->cap_iters) {
+        unsigned cap = r->cap_iters ? 2 * r->cap_iters : 16;
+        void *p = realloc(r->iters, cap * sizeof(*it));
+
+        if (p) {
+            r->iters = p;
+            r->cap_iters = cap;
+        }
+    }
+    if (r->n_iters < r->cap_iters)
+        ((struct xm_iteration *)r->iters)[r->n_iters++] = *it;
+    if (r->verbose && !r->json) {
+        if (r->tty)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr,
+                "iteration %u: %llu pages (%llu zero) in %.1f ms, %.0f MiB/s; %llu dirtied (%.0f MiB/s); downtime ~%.1f ms; throttle %u%%\n",
+                it->iteration, (unsigned long long)it->pages_sent,
+                (unsigned long long)it->zero_pages, it->duration_ns / 1e6,
+                it->bandwidth / MIB, (unsigned long long)it->dirty_pages,
+                it->dirty_rate / MIB, it->expected_downtime_ns / 1e6,
+                it->throttle_pct);
+    }
+}
+
+void report_hooks(struct cli_report *r, struct xm_hooks *h)
+{
+    h->progress = on_progress;
+    h->iteration = on_iteration;
+    h->opaque = r;
+    h->cancel = &cli_cancel;
+}
+
+static void gen_str(yajl_gen g, const char *k, const char *v)
+{
+    yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+    yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+}
+
+static void gen_int(yajl_gen g, const char *k, long long v)
+{
+    yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+    yajl_gen_integer(g, v);
+}
+
+static void gen_dbl(yajl_gen g, const char *k, double v)
+{
+    yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+    yajl_gen_double(g, v);
+}
+
+static void summary_json(struct cli_report *r, const char *what,
+                         const char *domain, const char *where,
+                         const struct xm_summary *s)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    size_t len;
+    unsigned i;
+
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_map_open(g);
+    gen_str(g, "operation", what);
+    gen_str(g, "domain", domain);
+    gen_str(g, "peer", where);
+    gen_int(g, "remote_domid", s->remote_domid);
+    gen_dbl(g, "total_ms", s->total_ns / 1e6);
+    gen_dbl(g, "downtime_ms", s->downtime_ns / 1e6);
+    gen_dbl(g, "downtime_limit_ms", r->downtime_limit_ns / 1e6);
+    gen_dbl(g, "verify_ms", s->verify_ns / 1e6);
+    gen_int(g, "verified", s->verified);
+    if (s->digest) {
+        char hex[24];
+
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)s->digest);
+        gen_str(g, "digest", hex);
+    }
+    gen_int(g, "bytes", (long long)s->bytes_sent);
+    gen_int(g, "pages_sent", (long long)s->pages_sent);
+    gen_int(g, "zero_pages", (long long)s->zero_pages);
+    gen_int(g, "guest_pages", (long long)s->guest_pages);
+    gen_int(g, "iterations", s->iterations);
+    gen_int(g, "throttle_max", s->throttle_max_used);
+    gen_str(g, "stop_reason", s->stop_reason ? s->stop_reason : "");
+    gen_dbl(g, "throughput_mib_s",
+            s->total_ns ? s->bytes_sent / MIB / (s->total_ns / 1e9) : 0);
+    yajl_gen_string(g, (const unsigned char *)"per_iteration", 13);
+    yajl_gen_array_open(g);
+    for (i = 0; i < r->n_iters; i++) {
+        const struct xm_iteration *it = &((struct xm_iteration *)r->iters)[i];
+
+        yajl_gen_map_open(g);
+        gen_int(g, "iteration", it->iteration);
+        gen_int(g, "pages", (long long)it->pages_sent);
+        gen_int(g, "bytes", (long long)it->bytes_sent);
+        gen_dbl(g, "ms", it->duration_ns / 1e6);
+        gen_int(g, "dirty_pages", (long long)it->dirty_pages);
+        gen_int(g, "bandwidth", (long long)it->bandwidth);
+        gen_int(g, "dirty_rate", (long long)it->dirty_rate);
+        gen_dbl(g, "expected_downtime_ms", it->expected_downtime_ns / 1e6);
+        gen_int(g, "throttle", it->throttle_pct);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    yajl_gen_get_buf(g, &buf, &len);
+    fwrite(buf, 1, len, stdout);
+    yajl_gen_free(g);
+}
+
+void report_summary(struct cli_report *r, const char *what,
+                    const char *domain, const char *where,
+                    const struct xm_summary *s)
+{
+    double secs = s->total_ns / 1e9;
+
+    if (r->tty)
+        fputs("\r\033[K", stderr);
+    if (r->json) {
+        summary_json(r, what, domain, where, s);
+        return;
+    }
+    printf("%s domain \"%s\" %s %s\n", what, domain,
+           strcmp(what, "received") == 0 || strcmp(what, "restored") == 0
+               ? "from" : "to", where);
+    printf("  total time      %.3f s\n", secs);
+    if (s->downtime_ns || r->downtime_limit_ns) {
+        printf("  downtime        %.1f ms (limit %.0f ms)", s->downtime_ns / 1e6,
+               r->downtime_limit_ns / 1e6);
+        if (s->verify_ns)
+            printf(", plus %.1f ms verifying", s->verify_ns / 1e6);
+        printf("\n");
+    }
+    printf("  bytes           %.1f MiB (%.0f MiB/s)\n", s->bytes_sent / MIB,
+           secs > 0 ? s->bytes_sent / MIB / secs : 0);
+    printf("  pages           %llu sent, %llu of them zero, guest %llu\n",
+           (unsigned long long)s->pages_sent,
+           (unsigned long long)s->zero_pages,
+           (unsigned long long)s->guest_pages);
+    if (s->iterations)
+        printf("  iterations      %u (stopped: %s)\n", s->iterations,
+               s->stop_reason ? s->stop_reason : "-");
+    if (s->throttle_max_used)
+        printf("  throttle        up to %u%%\n", s->throttle_max_used);
+    if (s->verified)
+        printf("  verified        RAM digests match\n");
+}
