@@ -96,8 +96,7 @@ static void update_throttle(struct xm_policy *pol,
         pct = pol->throttle_pct + pol->p.throttle_increment;
     if (pct > pol->p.throttle_max || pct < pol->throttle_pct)
         pct = pol->p.throttle_max;   /* the cap, or a wrapped sum */
-    if (pct > pol->throttle_pct)
-        pol->throttle_pct = pct;
+    pol->throttle_pct = pct;
 }
 
 void xm_policy_next(struct xm_policy *pol, const struct xm_policy_sample *s,
