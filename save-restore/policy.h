@@ -9,20 +9,39 @@
  * The rules, in the order they are checked after iteration i:
  *  1. Bandwidth: the estimate is updated from iterations that moved at
  *     least XM_POLICY_MIN_SAMPLE bytes (smaller ones measure the socket
- *     buffer, not the link); the first estimate is taken as is, later
- *     ones are averaged 50/50 with the previous. Capped by max_bandwidth.
- *  2. Expected downtime = remaining dirty pages x bytes per page (as
- *     measured in the last iteration that sent pages, the page size
- *     before any) / bandwidth.
+ *     buffer, not the link) in a nonzero time (an iteration that took 0 ns
+ *     measures nothing); each sample is first capped at max_bandwidth
+ *     (when set: a rate-limited sender cannot do better, a faster sample
+ *     is a burst into the socket buffer); the first estimate is taken as
+ *     is, later ones are averaged 50/50 with the previous. The estimate
+ *     stays 0 ("unknown") until a sample qualifies.
+ *  2. Bytes per page: wire bytes / pages, rounded up, at least 1, from
+ *     the last iteration that sent pages (one that sent none keeps the
+ *     previous value); the page size before any.
+ *     Expected downtime = dirty pages x bytes per page / bandwidth,
+ *     rounded up, saturating at UINT64_MAX. It is 0 when no page is left
+ *     and UINT64_MAX while the bandwidth is unknown, so the policy never
+ *     claims convergence before it has measured the link.
  *  3. Stop ("converged") if expected downtime <= downtime limit.
- *  4. Stop ("max iterations") if i + 1 >= max_iterations, or ("max
- *     time") if elapsed >= max_time.
- *  5. Throttle: if the bytes dirtied during the iteration exceed
- *     throttle_trigger % of the bytes it sent, count it; on the second
+ *  4. Stop ("max iterations") if i + 1 >= max_iterations (so 0 and 1
+ *     both mean: the full pass only), or ("max time") if max_time is set
+ *     and elapsed >= max_time. Both reached: "max iterations".
+ *  5. Throttle (only when continuing; a stop leaves it as it is): the
+ *     bytes dirtied during the iteration are its dirty pages x bytes per
+ *     page, the wire cost of sending them next, so they compare like for
+ *     like with the bytes it sent (guest bytes would make a guest whose
+ *     pages compress well look hopeless). If they exceed
+ *     throttle_trigger % of the bytes it sent (an iteration that sent
+ *     nothing but left dirty pages is over), count it; on the second
  *     such iteration in a row (and each one after), raise the throttle:
  *     to throttle_initial the first time, then by throttle_increment, at
  *     most throttle_max. An iteration under the trigger resets the count
- *     but never lowers the throttle (the guest is what it is).
+ *     but never lowers the throttle (the guest is what it is). With
+ *     throttle off, throttle_pct stays 0 and nothing is counted.
+ *
+ * Reported rates: dirty_rate is the iteration's dirtied bytes (as in 5)
+ * per second, comparable to the bandwidth; 0 when the iteration took no
+ * measurable time. Nothing here fails: any sample gives a decision.
  */
 #ifndef XM_POLICY_H
 #define XM_POLICY_H
@@ -55,7 +74,9 @@ struct xm_policy_decision {
     uint64_t expected_downtime_ns;/* remaining / bandwidth */
     uint64_t bandwidth;           /* current estimate, bytes/s */
     uint64_t dirty_rate;          /* this iteration's, bytes/s */
-    const char *reason;           /* why stop ("converged", ...), static */
+    const char *reason;           /* why stop ("converged", "max
+                                     iterations", "max time"), static;
+                                     NULL when continuing */
 };
 
 struct xm_policy {

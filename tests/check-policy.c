@@ -1,0 +1,565 @@
+/*
+ * check-policy.c - the pre-copy policy driven through scripted iterations.
+ *
+ * Suite "policy": "core" (stopping, throttling, estimates), "limits"
+ * (max iterations, max time, throttle cap, bandwidth cap, tiny samples),
+ * "errors" (degenerate samples: zero time, nothing sent, overflow).
+ */
+#include <check.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+#define MS     1000000ull
+#define SEC    1000000000ull
+#define MIB    (1ull << 20)
+#define GIB    (1ull << 30)
+#define PAGE   4096ull
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct script {
+    struct xm_migrate_params p;
+    struct xm_policy pol;
+    struct xm_policy_decision d;
+    unsigned iteration;
+    uint64_t elapsed_ns;
+};
+
+static void script_init(struct script *sc)
+{
+    xm_migrate_params_init(&sc->p);
+    xm_policy_init(&sc->pol, &sc->p);
+    sc->iteration = 0;
+    sc->elapsed_ns = 0;
+}
+
+/* Re-read sc->p after a test changed it. */
+static void script_restart(struct script *sc)
+{
+    xm_policy_init(&sc->pol, &sc->p);
+    sc->iteration = 0;
+    sc->elapsed_ns = 0;
+}
+
+/* One iteration: sent @pages using @bytes in @ns, leaving @dirty. */
+static enum xm_policy_action feed(struct script *sc, uint64_t pages,
+                                  uint64_t bytes, uint64_t ns, uint64_t dirty)
+{
+    struct xm_policy_sample s = {
+        .iteration = sc->iteration++,
+        .pages_sent = pages,
+        .bytes_sent = bytes,
+        .duration_ns = ns,
+        .dirty_pages = dirty,
+        .elapsed_ns = sc->elapsed_ns += ns,
+    };
+
+    xm_policy_next(&sc->pol, &s, &sc->d);
+    return sc->d.action;
+}
+
+/* A 1 GB/s link sending full 4 KiB pages: @pages sent, @dirty left. */
+static enum xm_policy_action feed_gbs(struct script *sc, uint64_t pages,
+                                      uint64_t dirty)
+{
+    return feed(sc, pages, pages * PAGE, pages * PAGE, dirty);
+}
+
+/* ---- core ------------------------------------------------------------ */
+
+START_TEST(test_params_defaults)
+{
+    struct xm_migrate_params p;
+
+    memset(&p, 0xa5, sizeof(p));
+    xm_migrate_params_init(&p);
+    ck_assert_uint_eq(p.downtime_limit_ns, 300 * MS);
+    ck_assert_uint_eq(p.max_iterations, 30);
+    ck_assert_uint_eq(p.max_time_ns, 0);
+    ck_assert_uint_eq(p.max_bandwidth, 0);
+    ck_assert(p.throttle);
+    ck_assert_uint_eq(p.throttle_initial, 20);
+    ck_assert_uint_eq(p.throttle_increment, 10);
+    ck_assert_uint_eq(p.throttle_max, 99);
+    ck_assert_uint_eq(p.throttle_trigger, 50);
+    ck_assert(!p.verify);
+    ck_assert(p.live);
+    ck_assert(!p.keep_source);
+}
+END_TEST
+
+START_TEST(test_stops_after_first_pass)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* 1 GiB full pass in 1 s, 100 pages dirtied meanwhile. */
+    ck_assert_int_eq(feed(&sc, GIB / PAGE, GIB, SEC, 100), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "converged");
+    ck_assert_uint_eq(sc.d.bandwidth, GIB);
+    /* 409600 bytes at 2^30 B/s is 381469.7 ns, rounded up. */
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 381470);
+    ck_assert_uint_eq(sc.d.dirty_rate, 409600);
+    ck_assert_uint_eq(sc.d.throttle_pct, 0);
+}
+END_TEST
+
+START_TEST(test_continues_until_dirty_rate_falls)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* 1e9 B/s, 4000 B/page; 200000 dirty pages = 800 ms: go on. */
+    ck_assert_int_eq(feed(&sc, 250000, 1000000000, SEC, 200000),
+                     XM_POLICY_CONTINUE);
+    ck_assert_ptr_null(sc.d.reason);
+    ck_assert_uint_eq(sc.d.bandwidth, 1000000000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 800000000);
+    ck_assert_uint_eq(sc.d.dirty_rate, 800000000);
+    /* 100000 left = 409.6 ms: still over 300 ms. */
+    ck_assert_int_eq(feed_gbs(&sc, 200000, 100000), XM_POLICY_CONTINUE);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 409600000);
+    ck_assert_uint_eq(sc.d.dirty_rate, 500000000);
+    /* 50000 left = 204.8 ms: converged. */
+    ck_assert_int_eq(feed_gbs(&sc, 100000, 50000), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "converged");
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 204800000);
+    /* 80% then exactly 50% dirtied: never two in a row over. */
+    ck_assert_uint_eq(sc.d.throttle_pct, 0);
+}
+END_TEST
+
+START_TEST(test_throttle_steps_after_two_high)
+{
+    static const unsigned want[] = { 0, 20, 30, 40, 50, 60 };
+    struct script sc;
+    unsigned i;
+
+    script_init(&sc);
+    /* The guest dirties every page we send: never converges. */
+    for (i = 0; i < ARRAY_SIZE(want); i++) {
+        ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_CONTINUE);
+        ck_assert_uint_eq(sc.d.throttle_pct, want[i]);
+    }
+    /* Under the trigger: kept, not lowered, count reset. */
+    ck_assert_int_eq(feed_gbs(&sc, 100000, 10000), XM_POLICY_STOP);
+    ck_assert_uint_eq(sc.d.throttle_pct, 60);
+}
+END_TEST
+
+START_TEST(test_throttle_never_lowered)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.downtime_limit_ns = 0;
+    script_restart(&sc);
+    feed_gbs(&sc, 100000, 100000);
+    feed_gbs(&sc, 100000, 100000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 20);
+    /* Low: stays 20; one high after it: still 20; second: 30. */
+    feed_gbs(&sc, 100000, 1000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 20);
+    feed_gbs(&sc, 100000, 100000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 20);
+    feed_gbs(&sc, 100000, 100000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 30);
+}
+END_TEST
+
+START_TEST(test_throttle_needs_consecutive)
+{
+    struct script sc;
+    unsigned i;
+
+    script_init(&sc);
+    sc.p.downtime_limit_ns = 0;
+    script_restart(&sc);
+    for (i = 0; i < 20; i++) {
+        /* 60% dirtied, then 40%. */
+        feed_gbs(&sc, 100000, i % 2 ? 40000 : 60000);
+        ck_assert_int_eq(sc.d.action, XM_POLICY_CONTINUE);
+        ck_assert_uint_eq(sc.d.throttle_pct, 0);
+    }
+}
+END_TEST
+
+START_TEST(test_downtime_uses_bytes_per_page)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* Before any page is sent, a page costs 4096 bytes; 1 GB/s link. */
+    feed(&sc, 0, 1000000000, SEC, 1000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 1000 * PAGE);
+    /* Pages compress to 1024 bytes: a quarter of the time. */
+    sc.p.downtime_limit_ns = 0;
+    sc.pol.p.downtime_limit_ns = 0;
+    feed(&sc, 10000, 10000 * 1024, 10240000, 1000);
+    ck_assert_uint_eq(sc.pol.bytes_per_page, 1024);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 1000 * 1024);
+    /* An iteration that sent nothing keeps 1024. */
+    feed(&sc, 0, 0, MS, 1000);
+    ck_assert_uint_eq(sc.pol.bytes_per_page, 1024);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 1000 * 1024);
+    /* 3 pages in 10 bytes: 4 bytes per page (rounded up). */
+    feed(&sc, 3, 10, MS, 1000);
+    ck_assert_uint_eq(sc.pol.bytes_per_page, 4);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 4000);
+}
+END_TEST
+
+START_TEST(test_throttle_compares_wire_bytes)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.downtime_limit_ns = 0;
+    script_restart(&sc);
+    /*
+     * 100000 pages at 512 bytes each; 60000 dirtied: 60% of the wire
+     * bytes, though 4.8x the bytes sent if counted as whole pages.
+     */
+    feed(&sc, 100000, 51200000, 51200000, 60000);
+    feed(&sc, 100000, 51200000, 51200000, 60000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 20);
+    /* 40000: 40% of wire bytes, under the trigger (whole pages: 320%). */
+    script_restart(&sc);
+    feed(&sc, 100000, 51200000, 51200000, 40000);
+    feed(&sc, 100000, 51200000, 51200000, 40000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 0);
+}
+END_TEST
+
+/* ---- limits ---------------------------------------------------------- */
+
+START_TEST(test_max_iterations)
+{
+    struct script sc;
+    unsigned i;
+
+    script_init(&sc);
+    sc.p.max_iterations = 5;
+    script_restart(&sc);
+    for (i = 0; i < 4; i++)
+        ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_CONTINUE);
+    ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "max iterations");
+}
+END_TEST
+
+START_TEST(test_max_iterations_zero_and_one)
+{
+    struct script sc;
+    unsigned n;
+
+    for (n = 0; n <= 1; n++) {
+        script_init(&sc);
+        sc.p.max_iterations = n;
+        script_restart(&sc);
+        ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_STOP);
+        ck_assert_str_eq(sc.d.reason, "max iterations");
+    }
+}
+END_TEST
+
+START_TEST(test_max_time)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.max_time_ns = 2 * SEC;
+    script_restart(&sc);
+    /* 0.8192 s each: 0.82, 1.64, 2.46 s elapsed. */
+    ck_assert_int_eq(feed_gbs(&sc, 200000, 200000), XM_POLICY_CONTINUE);
+    ck_assert_int_eq(feed_gbs(&sc, 200000, 200000), XM_POLICY_CONTINUE);
+    ck_assert_int_eq(feed_gbs(&sc, 200000, 200000), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "max time");
+    /* Converged wins over max time. */
+    script_restart(&sc);
+    sc.elapsed_ns = 10 * SEC;
+    ck_assert_int_eq(feed_gbs(&sc, 200000, 10), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "converged");
+}
+END_TEST
+
+START_TEST(test_max_iterations_before_max_time)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.max_iterations = 1;
+    sc.p.max_time_ns = 1;
+    script_restart(&sc);
+    ck_assert_int_eq(feed_gbs(&sc, 200000, 200000), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "max iterations");
+}
+END_TEST
+
+START_TEST(test_throttle_capped)
+{
+    static const unsigned want[] = { 0, 20, 30, 40, 45, 45, 45 };
+    struct script sc;
+    unsigned i;
+
+    script_init(&sc);
+    sc.p.throttle_max = 45;
+    script_restart(&sc);
+    for (i = 0; i < ARRAY_SIZE(want); i++) {
+        feed_gbs(&sc, 100000, 100000);
+        ck_assert_uint_eq(sc.d.throttle_pct, want[i]);
+    }
+    /* An initial step over the cap is cut to the cap. */
+    sc.p.throttle_initial = 70;
+    script_restart(&sc);
+    feed_gbs(&sc, 100000, 100000);
+    feed_gbs(&sc, 100000, 100000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 45);
+}
+END_TEST
+
+START_TEST(test_throttle_disabled)
+{
+    struct script sc;
+    unsigned i;
+
+    script_init(&sc);
+    sc.p.throttle = false;
+    script_restart(&sc);
+    for (i = 0; i < 29; i++) {
+        ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_CONTINUE);
+        ck_assert_uint_eq(sc.d.throttle_pct, 0);
+    }
+    ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "max iterations");
+    ck_assert_uint_eq(sc.d.throttle_pct, 0);
+}
+END_TEST
+
+START_TEST(test_tiny_samples_ignored)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* 1 MiB in 1 us "is" 1 TB/s: the socket buffer, not the link. */
+    ck_assert_int_eq(feed(&sc, 256, MIB, 1000, 5), XM_POLICY_CONTINUE);
+    ck_assert_uint_eq(sc.d.bandwidth, 0);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, UINT64_MAX);
+    /* Just under the threshold: still ignored. */
+    feed(&sc, 1, XM_POLICY_MIN_SAMPLE - 1, 1000, 5);
+    ck_assert_uint_eq(sc.d.bandwidth, 0);
+    /* At the threshold: measured, and the 5 pages converge. */
+    ck_assert_int_eq(feed(&sc, 1024, XM_POLICY_MIN_SAMPLE, 4 * MS, 5),
+                     XM_POLICY_STOP);
+    ck_assert_uint_eq(sc.d.bandwidth, XM_POLICY_MIN_SAMPLE * 250);
+    /* A later tiny one does not move the estimate. */
+    feed(&sc, 1, 4096, 1, 5);
+    ck_assert_uint_eq(sc.d.bandwidth, XM_POLICY_MIN_SAMPLE * 250);
+}
+END_TEST
+
+START_TEST(test_bandwidth_averaged)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.downtime_limit_ns = 0;
+    script_restart(&sc);
+    feed(&sc, 1, 1000 * MIB, SEC, 1);
+    ck_assert_uint_eq(sc.d.bandwidth, 1000 * MIB);
+    feed(&sc, 1, 3000 * MIB, SEC, 1);
+    ck_assert_uint_eq(sc.d.bandwidth, 2000 * MIB);
+    feed(&sc, 1, 1000 * MIB, SEC, 1);
+    ck_assert_uint_eq(sc.d.bandwidth, 1500 * MIB);
+}
+END_TEST
+
+START_TEST(test_bandwidth_capped)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.max_bandwidth = 100 * MIB;
+    script_restart(&sc);
+    /* 1 GiB/s measured, 100 MiB/s allowed; 10 MiB left = 100 ms. */
+    ck_assert_int_eq(feed(&sc, GIB / PAGE, GIB, SEC, 2560), XM_POLICY_STOP);
+    ck_assert_uint_eq(sc.d.bandwidth, 100 * MIB);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 100 * MS);
+    /* The cap applies to each sample, then they are averaged. */
+    script_restart(&sc);
+    feed(&sc, 1, 50 * MIB, SEC, 1000000);
+    feed(&sc, 1, 400 * MIB, SEC, 1000000);
+    ck_assert_uint_eq(sc.d.bandwidth, 75 * MIB);
+}
+END_TEST
+
+START_TEST(test_downtime_limit_inclusive)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* 1000 pages of 4000 bytes at 1e9 B/s: exactly 4 ms. */
+    sc.p.downtime_limit_ns = 4000000;
+    script_restart(&sc);
+    ck_assert_int_eq(feed(&sc, 250000, 1000000000, SEC, 1000),
+                     XM_POLICY_STOP);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 4000000);
+    script_restart(&sc);
+    ck_assert_int_eq(feed(&sc, 250000, 1000000000, SEC, 1001),
+                     XM_POLICY_CONTINUE);
+}
+END_TEST
+
+/* ---- errors ---------------------------------------------------------- */
+
+START_TEST(test_zero_duration)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* Measures nothing: no bandwidth, no dirty rate, no convergence. */
+    ck_assert_int_eq(feed(&sc, 100000, 100 * MIB, 0, 10),
+                     XM_POLICY_CONTINUE);
+    ck_assert_uint_eq(sc.d.bandwidth, 0);
+    ck_assert_uint_eq(sc.d.dirty_rate, 0);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, UINT64_MAX);
+    /* After a real measurement, another 0 ns one keeps the estimate. */
+    feed(&sc, 100000, 100 * MIB, 100 * MS, 1000000);
+    ck_assert_uint_eq(sc.d.bandwidth, 1000 * MIB);
+    feed(&sc, 100000, 100 * MIB, 0, 1000000);
+    ck_assert_uint_eq(sc.d.bandwidth, 1000 * MIB);
+    ck_assert_uint_eq(sc.d.dirty_rate, 0);
+}
+END_TEST
+
+START_TEST(test_nothing_left_before_measurement)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* A 1 MiB guest: never measured, but nothing is left to send. */
+    ck_assert_int_eq(feed(&sc, 256, MIB, MS, 0), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "converged");
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 0);
+}
+END_TEST
+
+START_TEST(test_sent_nothing_but_dirty)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.downtime_limit_ns = 0;
+    script_restart(&sc);
+    /* Sent nothing, 10 pages dirty: over any trigger. */
+    feed(&sc, 0, 0, MS, 10);
+    feed(&sc, 0, 0, MS, 10);
+    ck_assert_uint_eq(sc.d.throttle_pct, 20);
+    ck_assert_uint_eq(sc.pol.bytes_per_page, PAGE);
+    /* Sent nothing, nothing dirty: converged, throttle as it was. */
+    feed(&sc, 0, 0, MS, 0);
+    ck_assert_int_eq(sc.d.action, XM_POLICY_STOP);
+    ck_assert_uint_eq(sc.d.throttle_pct, 20);
+}
+END_TEST
+
+START_TEST(test_pages_without_bytes)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* A nonsensical 0 bytes for 100 pages: a page still costs 1 byte. */
+    feed(&sc, 100, 0, MS, 10);
+    ck_assert_uint_eq(sc.pol.bytes_per_page, 1);
+    ck_assert_uint_eq(sc.d.dirty_rate, 10000);
+}
+END_TEST
+
+START_TEST(test_overflow_saturates)
+{
+    struct script sc;
+
+    script_init(&sc);
+    /* Every bytes/s and ns computation saturates instead of wrapping. */
+    feed(&sc, 1, UINT64_MAX, 1, UINT64_MAX);
+    ck_assert_uint_eq(sc.d.bandwidth, UINT64_MAX);
+    ck_assert_uint_eq(sc.d.dirty_rate, UINT64_MAX);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, SEC);
+    ck_assert_int_eq(sc.d.action, XM_POLICY_CONTINUE);
+    feed(&sc, 1, UINT64_MAX, 1, UINT64_MAX);
+    ck_assert_uint_eq(sc.d.bandwidth, UINT64_MAX);
+    /* A huge backlog on a slow link. */
+    script_restart(&sc);
+    feed(&sc, GIB / PAGE, GIB, 1000 * SEC, UINT64_MAX / 2);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, UINT64_MAX);
+    ck_assert_int_eq(sc.d.action, XM_POLICY_CONTINUE);
+}
+END_TEST
+
+START_TEST(test_throttle_increment_wraps)
+{
+    struct script sc;
+
+    script_init(&sc);
+    sc.p.throttle_increment = UINT_MAX;
+    script_restart(&sc);
+    feed_gbs(&sc, 100000, 100000);
+    feed_gbs(&sc, 100000, 100000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 20);
+    feed_gbs(&sc, 100000, 100000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 99);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+    Suite *s = suite_create("policy");
+    TCase *tc;
+
+    tc = tcase_create("core");
+    tcase_add_test(tc, test_params_defaults);
+    tcase_add_test(tc, test_stops_after_first_pass);
+    tcase_add_test(tc, test_continues_until_dirty_rate_falls);
+    tcase_add_test(tc, test_throttle_steps_after_two_high);
+    tcase_add_test(tc, test_throttle_never_lowered);
+    tcase_add_test(tc, test_throttle_needs_consecutive);
+    tcase_add_test(tc, test_downtime_uses_bytes_per_page);
+    tcase_add_test(tc, test_throttle_compares_wire_bytes);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_add_test(tc, test_max_iterations);
+    tcase_add_test(tc, test_max_iterations_zero_and_one);
+    tcase_add_test(tc, test_max_time);
+    tcase_add_test(tc, test_max_iterations_before_max_time);
+    tcase_add_test(tc, test_throttle_capped);
+    tcase_add_test(tc, test_throttle_disabled);
+    tcase_add_test(tc, test_tiny_samples_ignored);
+    tcase_add_test(tc, test_bandwidth_averaged);
+    tcase_add_test(tc, test_bandwidth_capped);
+    tcase_add_test(tc, test_downtime_limit_inclusive);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_test(tc, test_zero_duration);
+    tcase_add_test(tc, test_nothing_left_before_measurement);
+    tcase_add_test(tc, test_sent_nothing_but_dirty);
+    tcase_add_test(tc, test_pages_without_bytes);
+    tcase_add_test(tc, test_overflow_saturates);
+    tcase_add_test(tc, test_throttle_increment_wraps);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(policy_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
