@@ -279,7 +279,9 @@ int xm_stream_write_record(struct xm_stream *s, uint32_t type,
         len += iov[i].iov_len;
     rec_where(where, type, s->offset);
     if (len > XM_REC_MAX_LENGTH)
-        return xm_stream_fail(s, -EMSGSIZE, "%s: a body of %" PRIu64 " bytes is over the limit of %u", where, len, XM_REC_MAX_LENGTH);
+        return xm_stream_fail(s, -EMSGSIZE,
+                              "%s: a body of %" PRIu64 " bytes is over the limit of %u",
+                              where, len, XM_REC_MAX_LENGTH);
 
     h.type = htole32(type);
     h.length = htole32((uint32_t)len);
@@ -410,32 +412,45 @@ int xm_stream_read_ihdr(struct xm_stream *s, uint64_t *features_r)
         return s->err;
     rc = read_bytes(s, &h, sizeof(h), false, &got);
     if (rc == -ENODATA && got == 0)
-        return xm_stream_fail(s, -ENODATA, "ended early: it is empty, no image header");
+        return xm_stream_fail(s, -ENODATA,
+                              "ended early: it is empty, no image header");
     if (rc == -ENODATA)
-        return xm_stream_fail(s, -EBADMSG, "truncated image header (%zu of %zu bytes)", got, sizeof(h));
+        return xm_stream_fail(s, -EBADMSG,
+                              "truncated image header (%zu of %zu bytes)",
+                              got, sizeof(h));
     if (rc)
         return io_fail(s, rc, "cannot read the image header");
 
     if (memcmp(h.magic, XM_IHDR_MAGIC, sizeof(h.magic)) != 0) {
         for (i = 0; i < sizeof(h.magic); i++)
             snprintf(magic + 2 * i, 3, "%02x", (uint8_t)h.magic[i]);
-        return xm_stream_fail(s, -EBADMSG, "not a xenmig stream (image header magic is %s, expected \"%s\")", magic, XM_IHDR_MAGIC);
+        return xm_stream_fail(s, -EBADMSG,
+                              "not a xenmig stream (image header magic is %s, expected \"%s\")",
+                              magic, XM_IHDR_MAGIC);
     }
     options = le32toh(h.options);
     if ((options & XM_IHDR_OPT_BIG_ENDIAN) ||
         (bswap_32(options) & XM_IHDR_OPT_BIG_ENDIAN))
-        return xm_stream_fail(s, -EPROTONOSUPPORT, "image header: big-endian stream, this build reads little-endian streams only");
+        return xm_stream_fail(s, -EPROTONOSUPPORT,
+                              "image header: big-endian stream, this build reads little-endian streams only");
     if (options)
-        return xm_stream_fail(s, -EPROTONOSUPPORT, "image header: unknown options 0x%x", options);
+        return xm_stream_fail(s, -EPROTONOSUPPORT,
+                              "image header: unknown options 0x%x", options);
     version = le32toh(h.version);
     if (version != XM_IHDR_VERSION)
-        return xm_stream_fail(s, -EPROTONOSUPPORT, "image header: version %u is not supported (this build reads version %u)", version, XM_IHDR_VERSION);
+        return xm_stream_fail(s, -EPROTONOSUPPORT,
+                              "image header: version %u is not supported (this build reads version %u)",
+                              version, XM_IHDR_VERSION);
     page_shift = le32toh(h.page_shift);
     if (page_shift != 12)
-        return xm_stream_fail(s, -EPROTONOSUPPORT, "image header: page shift %u is not supported (only 12)", page_shift);
+        return xm_stream_fail(s, -EPROTONOSUPPORT,
+                              "image header: page shift %u is not supported (only 12)",
+                              page_shift);
     reserved = le32toh(h.reserved);
     if (reserved)
-        return xm_stream_fail(s, -EBADMSG, "image header: reserved field is 0x%x, not zero", reserved);
+        return xm_stream_fail(s, -EBADMSG,
+                              "image header: reserved field is 0x%x, not zero",
+                              reserved);
     *features_r = le64toh(h.features);
     return 0;
 }
@@ -450,13 +465,18 @@ int xm_stream_read_header(struct xm_stream *s, uint32_t *type_r,
     if (s->err)
         return s->err;
     if (s->in_record)
-        return rec_fail(s, -EINVAL, "next header read before this record was finished");
+        return rec_fail(s, -EINVAL,
+                        "next header read before this record was finished");
     s->cur_offset = s->offset;
     rc = read_bytes(s, &h, sizeof(h), false, &got);
     if (rc == -ENODATA && got == 0)
-        return xm_stream_fail(s, -ENODATA, "ended early at offset 0x%" PRIx64 ", before an END record", s->offset);
+        return xm_stream_fail(s, -ENODATA,
+                              "ended early at offset 0x%" PRIx64 ", before an END record",
+                              s->offset);
     if (rc == -ENODATA)
-        return xm_stream_fail(s, -EBADMSG, "truncated record header at offset 0x%" PRIx64 " (%zu of %zu bytes)", s->cur_offset, got, sizeof(h));
+        return xm_stream_fail(s, -EBADMSG,
+                              "truncated record header at offset 0x%" PRIx64 " (%zu of %zu bytes)",
+                              s->cur_offset, got, sizeof(h));
     if (rc)
         return io_fail(s, rc, "cannot read a record header");
 
@@ -467,7 +487,9 @@ int xm_stream_read_header(struct xm_stream *s, uint32_t *type_r,
     if (s->cur.flags)
         return rec_fail(s, -EBADMSG, "flags are 0x%x, not zero", s->cur.flags);
     if (s->cur.length > XM_REC_MAX_LENGTH)
-        return rec_fail(s, -EMSGSIZE, "length %u is over the limit of %u", s->cur.length, XM_REC_MAX_LENGTH);
+        return rec_fail(s, -EMSGSIZE,
+                        "length %u is over the limit of %u",
+                        s->cur.length, XM_REC_MAX_LENGTH);
     h.crc = 0;
     s->cur_crc = xm_crc32c(0, &h, sizeof(h));
     s->cur_done = 0;
@@ -483,9 +505,13 @@ static int body_check(struct xm_stream *s, size_t len)
     if (s->err)
         return s->err;
     if (!s->in_record)
-        return xm_stream_fail(s, -EINVAL, "body read at offset 0x%" PRIx64 " outside any record", s->offset);
+        return xm_stream_fail(s, -EINVAL,
+                              "body read at offset 0x%" PRIx64 " outside any record",
+                              s->offset);
     if (len > s->cur.length - s->cur_done)
-        return rec_fail(s, -EPROTO, "body over-read: %zu bytes asked for, %u left of %u", len, s->cur.length - s->cur_done, s->cur.length);
+        return rec_fail(s, -EPROTO,
+                        "body over-read: %zu bytes asked for, %u left of %u",
+                        len, s->cur.length - s->cur_done, s->cur.length);
     return 0;
 }
 
@@ -495,7 +521,9 @@ static int body_fail(struct xm_stream *s, int rc)
     char where[64];
 
     if (rc == -ENODATA)
-        return rec_fail(s, -EBADMSG, "truncated in the body (%u of %u bytes)", s->cur_done, s->cur.length);
+        return rec_fail(s, -EBADMSG,
+                        "truncated in the body (%u of %u bytes)",
+                        s->cur_done, s->cur.length);
     if (rc == -ENOMEM)
         return rec_fail(s, rc, "cannot allocate a read buffer");
     return io_fail(s, rc, rec_where(where, s->cur.type, s->cur_offset));
@@ -591,17 +619,25 @@ int xm_stream_end_record(struct xm_stream *s)
     if (s->err)
         return s->err;
     if (!s->in_record)
-        return xm_stream_fail(s, -EINVAL, "end of record at offset 0x%" PRIx64 " outside any record", s->offset);
+        return xm_stream_fail(s, -EINVAL,
+                              "end of record at offset 0x%" PRIx64 " outside any record",
+                              s->offset);
     if (s->cur_done != s->cur.length)
-        return rec_fail(s, -EPROTO, "body under-read: %u of %u bytes consumed", s->cur_done, s->cur.length);
+        return rec_fail(s, -EPROTO,
+                        "body under-read: %u of %u bytes consumed",
+                        s->cur_done, s->cur.length);
     npad = -s->cur.length & 7;
     rc = read_bytes(s, pad, npad, false, &got);
     if (rc == -ENODATA)
-        return rec_fail(s, -EBADMSG, "truncated in the padding (%zu of %u bytes)", got, npad);
+        return rec_fail(s, -EBADMSG,
+                        "truncated in the padding (%zu of %u bytes)",
+                        got, npad);
     if (rc)
         return body_fail(s, rc);
     if (s->cur_crc != s->cur.crc)
-        return rec_fail(s, -EBADMSG, "CRC mismatch (got 0x%08x, header says 0x%08x)", s->cur_crc, s->cur.crc);
+        return rec_fail(s, -EBADMSG,
+                        "CRC mismatch (got 0x%08x, header says 0x%08x)",
+                        s->cur_crc, s->cur.crc);
     if (memcmp(pad, zeros, npad) != 0)
         return rec_fail(s, -EBADMSG, "padding is not zero");
     s->in_record = false;
@@ -632,7 +668,8 @@ int xm_stream_read_record(struct xm_stream *s, uint32_t *type_r,
         size = len < 4096 ? 4096 : len;
         p = realloc(s->rec, size);
         if (!p)
-            return rec_fail(s, -ENOMEM, "cannot allocate %zu bytes for the body", size);
+            return rec_fail(s, -ENOMEM,
+                            "cannot allocate %zu bytes for the body", size);
         s->rec = p;
         s->rec_size = size;
     }

@@ -138,6 +138,10 @@ static int read_small(struct xm_stream *s)
                   "message \"%s\" lacks \"%s\"", xm_stream_error_msg(s),    \
                   (text))
 
+/* Microseconds to sleep between records (writer) or page batches
+ * (reader), to make the other side block. */
+static unsigned slow_us;
+
 /* ---- a writer thread on a pipe ---------------------------------------- */
 
 struct wjob {
@@ -214,6 +218,8 @@ static void write_many(struct xm_stream *s, void *arg)
     for (i = 0; i < NREC; i++) {
         fill(body, rec_len(i), i);
         xm_stream_write_simple(s, rec_type(i), body, rec_len(i));
+        if (slow_us)
+            usleep(slow_us);
     }
     xm_stream_write_simple(s, XM_REC_END, NULL, 0);
     free(body);
@@ -351,6 +357,8 @@ static void read_pages(struct xm_stream *s, unsigned batch)
             iov[n++] = (struct iovec){ pages[j], PAGE };
         }
         ck_assert_int_eq(xm_stream_readv_body(s, iov, n), 0);
+        if (slow_us)
+            usleep(slow_us);
     }
     ck_assert_int_eq(xm_stream_end_record(s), 0);
     for (i = 0; i < NPAGES; i++) {
@@ -714,6 +722,107 @@ START_TEST(test_split_reads)
 }
 END_TEST
 
+/*
+ * Signals without SA_RESTART aimed at one thread while the other side
+ * goes slowly, so that thread is blocked in read/readv or writev/poll
+ * when they land: every EINTR must carry on where it was.
+ */
+struct storm {
+    pthread_t target;          /* thread to interrupt */
+    volatile bool stop;        /* set to end the storm */
+    pthread_t thread;          /* the signaller */
+};
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+    signals_seen++;
+}
+
+static void *storm_main(void *p)
+{
+    struct storm *st = p;
+
+    while (!st->stop) {
+        pthread_kill(st->target, SIGUSR1);
+        usleep(50);
+    }
+    return NULL;
+}
+
+static void storm_start(struct storm *st, pthread_t target)
+{
+    struct sigaction sa = { .sa_handler = on_signal };
+
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+    signals_seen = 0;
+    st->target = target;
+    st->stop = false;
+    ck_assert_int_eq(pthread_create(&st->thread, NULL, storm_main, st), 0);
+}
+
+static void storm_stop(struct storm *st)
+{
+    st->stop = true;
+    pthread_join(st->thread, NULL);
+    ck_assert_int_gt(signals_seen, 0);
+}
+
+/* The reader is interrupted while it waits for a slow writer. */
+START_TEST(test_eintr_read)
+{
+    uint8_t **pages = make_pages();
+    struct xm_stream r;
+    struct storm st;
+    struct wjob j;
+    int fd;
+
+    slow_us = 100;
+    storm_start(&st, pthread_self());
+    fd = writer_start(&j, write_many, NULL);
+    xm_stream_init(&r, fd, NAME);
+    read_many(&r);
+    ck_assert_int_eq(writer_join(&j), 0);
+    xm_stream_dispose(&r);
+    close(fd);
+    /* Page data straight into the pages by readv. */
+    fd = writer_start(&j, write_pages, pages);
+    xm_stream_init(&r, fd, NAME);
+    read_pages(&r, NPAGES);
+    ck_assert_int_eq(writer_join(&j), 0);
+    storm_stop(&st);
+    slow_us = 0;
+    xm_stream_dispose(&r);
+    close(fd);
+    free_pages(pages);
+}
+END_TEST
+
+/* The writer is interrupted while the pipe is full. */
+START_TEST(test_eintr_write)
+{
+    uint8_t **pages = make_pages();
+    struct xm_stream r;
+    struct storm st;
+    struct wjob j;
+    int fd;
+
+    slow_us = 200;
+    fd = writer_start(&j, write_pages, pages);
+    storm_start(&st, j.thread);
+    xm_stream_init(&r, fd, NAME);
+    read_pages(&r, 7);
+    ck_assert_int_eq(writer_join(&j), 0);
+    storm_stop(&st);
+    slow_us = 0;
+    xm_stream_dispose(&r);
+    close(fd);
+    free_pages(pages);
+}
+END_TEST
+
 /* ---- errors ----------------------------------------------------------- */
 
 START_TEST(test_crc_body)
@@ -725,7 +834,8 @@ START_TEST(test_crc_body)
     b[0x33] ^= 0x10; /* FEATURES body */
     rd_open(&r, b, len);
     ck_assert_int_eq(read_small(&r.s), -EBADMSG);
-    ck_assert_msg_has(&r.s, "migration stream: record FEATURES at offset 0x20: CRC mismatch (got 0x");
+    ck_assert_msg_has(&r.s,
+                      "migration stream: record FEATURES at offset 0x20: CRC mismatch (got 0x");
     ck_assert_msg_has(&r.s, "header says 0x");
     rd_close(&r);
     free(b);
@@ -741,7 +851,8 @@ START_TEST(test_crc_header)
     b[0x38 + 9] ^= 0x01; /* DOMAIN_CONFIG's crc field */
     rd_open(&r, b, len);
     ck_assert_int_eq(read_small(&r.s), -EBADMSG);
-    ck_assert_msg_has(&r.s, "record DOMAIN_CONFIG at offset 0x38: CRC mismatch");
+    ck_assert_msg_has(&r.s,
+                      "record DOMAIN_CONFIG at offset 0x38: CRC mismatch");
     rd_close(&r);
 
     b[0x38 + 9] ^= 0x01;
@@ -776,9 +887,11 @@ START_TEST(test_truncated)
         if (cut > 0x38 && cut < 0x48)
             ck_assert_msg_has(&r.s, "truncated record header at offset 0x38 (");
         if (cut > 0x48 && cut < 0x55)
-            ck_assert_msg_has(&r.s, "record DOMAIN_CONFIG at offset 0x38: truncated in the body");
+            ck_assert_msg_has(&r.s,
+                              "record DOMAIN_CONFIG at offset 0x38: truncated in the body");
         if (cut > 0x55 && cut < 0x58)
-            ck_assert_msg_has(&r.s, "record DOMAIN_CONFIG at offset 0x38: truncated in the padding");
+            ck_assert_msg_has(&r.s,
+                              "record DOMAIN_CONFIG at offset 0x38: truncated in the padding");
         rd_close(&r);
     }
     rd_open(&r, b, len);
@@ -858,7 +971,8 @@ START_TEST(test_oversized)
 
     rd_open(&r, b, len);
     ck_assert_int_eq(read_small(&r.s), -EMSGSIZE);
-    ck_assert_msg_has(&r.s, "record DOMAIN_CONFIG at offset 0x38: length 16777217 is over the limit of 16777216");
+    ck_assert_msg_has(&r.s,
+                      "record DOMAIN_CONFIG at offset 0x38: length 16777217 is over the limit of 16777216");
     rd_close(&r);
     free(b);
 }
@@ -879,7 +993,8 @@ START_TEST(test_flags_and_padding)
     b[0x56] = 0xaa; /* DOMAIN_CONFIG padding (not under the CRC) */
     rd_open(&r, b, len);
     ck_assert_int_eq(read_small(&r.s), -EBADMSG);
-    ck_assert_msg_has(&r.s, "record DOMAIN_CONFIG at offset 0x38: padding is not zero");
+    ck_assert_msg_has(&r.s,
+                      "record DOMAIN_CONFIG at offset 0x38: padding is not zero");
     rd_close(&r);
     free(b);
 }
@@ -944,7 +1059,8 @@ START_TEST(test_over_under_read)
     xm_stream_read_ihdr(&r.s, &feat);
     ck_assert_int_eq(xm_stream_read_header(&r.s, &type, &rlen), 0);
     ck_assert_int_eq(xm_stream_readv_body(&r.s, &v, 1), -EPROTO);
-    ck_assert_msg_has(&r.s, "record FEATURES at offset 0x20: body over-read: 9 bytes asked for, 8 left");
+    ck_assert_msg_has(&r.s,
+                      "record FEATURES at offset 0x20: body over-read: 9 bytes asked for, 8 left");
     rd_close(&r);
 
     rd_open(&r, b, len);
@@ -977,7 +1093,8 @@ START_TEST(test_closed_peer)
     xm_stream_init(&w, sv[0], NAME);
     ck_assert_int_eq(xm_stream_write_simple(&w, XM_REC_PAGES, body,
                                             sizeof(body)), -EPIPE);
-    ck_assert_msg_has(&w, "migration stream: record PAGES at offset 0x0: the other end went away");
+    ck_assert_msg_has(&w,
+                      "migration stream: record PAGES at offset 0x0: the other end went away");
     ck_assert_int_eq(xm_stream_write_ihdr(&w, 0), -EPIPE);
     xm_stream_dispose(&w);
     close(sv[0]);
@@ -1015,7 +1132,8 @@ START_TEST(test_read_error)
     ck_assert_int_ge(wo, 0);
     xm_stream_init(&r, wo, "back channel");
     ck_assert_int_eq(xm_stream_read_ihdr(&r, &feat), -EBADF);
-    ck_assert_msg_has(&r, "back channel: cannot read the image header: Bad file descriptor");
+    ck_assert_msg_has(&r,
+                      "back channel: cannot read the image header: Bad file descriptor");
     xm_stream_dispose(&r);
     close(wo);
     close(fd);
@@ -1036,7 +1154,8 @@ START_TEST(test_writer_dies)
     ck_assert_int_eq(xm_stream_read_ihdr(&r, &feat), 0);
     ck_assert_int_eq(xm_stream_read_header(&r, &type, &len), 0);
     ck_assert_int_eq(xm_stream_readv_body(&r, &v, 1), -EBADMSG);
-    ck_assert_msg_has(&r, "record PAGES at offset 0x20: truncated in the body (100000 of 200000 bytes)");
+    ck_assert_msg_has(&r,
+                      "record PAGES at offset 0x20: truncated in the body (100000 of 200000 bytes)");
     ck_assert_int_eq(writer_join(&j), 0);
     xm_stream_dispose(&r);
     close(fd);
@@ -1061,7 +1180,8 @@ START_TEST(test_truncated_direct)
     xm_stream_init(&r, fd, NAME);
     ck_assert_int_eq(xm_stream_read_header(&r, &type, &len), 0);
     ck_assert_int_eq(xm_stream_readv_body(&r, v, 2), -EBADMSG);
-    ck_assert_msg_has(&r, "record PAGES at offset 0x0: truncated in the body (250000 of 300000 bytes)");
+    ck_assert_msg_has(&r,
+                      "record PAGES at offset 0x0: truncated in the body (250000 of 300000 bytes)");
     xm_stream_dispose(&w);
     xm_stream_dispose(&r);
     close(fd);
@@ -1092,6 +1212,8 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_max_length);
     tcase_add_test(tc, test_many_iovecs);
     tcase_add_test(tc, test_split_reads);
+    tcase_add_test(tc, test_eintr_read);
+    tcase_add_test(tc, test_eintr_write);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
