@@ -35,7 +35,7 @@ struct xm_stream {
     int err;                /* first error, negative errno, 0 if none */
     char errmsg[256];       /* what that error was, with offset and type */
     uint64_t offset;        /* bytes consumed or produced so far */
-    uint64_t bytes_limit;   /* writer: 0, or a bytes/s cap (see below) */
+    uint64_t bytes_limit;   /* writer: 0, or a bytes/s cap (write_record) */
     /* reader state */
     uint8_t *buf;           /* read-ahead buffer */
     size_t buf_size;        /* its capacity */
@@ -55,7 +55,8 @@ void xm_stream_init(struct xm_stream *s, int fd, const char *name);
 /* Free buffers; idempotent; does not close the fd. */
 void xm_stream_dispose(struct xm_stream *s);
 
-/* Set the sticky error if none is set yet; returns the stream's error. */
+/* Set the sticky error if none is set yet; returns the stream's error.
+ * The message kept is "<name>: " followed by @fmt formatted. */
 int xm_stream_fail(struct xm_stream *s, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static inline int xm_stream_error(const struct xm_stream *s) { return s->err; }
@@ -72,7 +73,8 @@ int xm_stream_write_ihdr(struct xm_stream *s, uint64_t features);
  * Write one record of @type whose body is the concatenation of @iov[0..n).
  * Any number of iovecs (split over several writev calls as needed);
  * short writes and EINTR are retried; EPIPE/ECONNRESET become a message
- * that the peer went away.
+ * that the peer went away. With bytes_limit set, it then sleeps until
+ * the record has taken at least its size / bytes_limit seconds.
  */
 int xm_stream_write_record(struct xm_stream *s, uint32_t type,
                            const struct iovec *iov, unsigned n);
