@@ -56,7 +56,6 @@ struct sender {
     uint64_t t_start;                   /* xm_send() began */
     uint64_t t_pause;                   /* the source stopped */
     uint64_t t_progress;                /* last progress callback */
-    uint64_t bw_t0, bw_bytes;           /* bandwidth limiter window */
     struct xm_policy_decision last;     /* the latest decision */
     bool logdirty_on;                   /* undo: log-dirty enabled */
     bool suspended;                     /* undo: source suspended */
@@ -217,31 +216,12 @@ static void progress(struct sender *s, bool force)
     s->hooks->progress(s->hooks->opaque, &pr);
 }
 
-/* Keep the average rate since the window started under max_bandwidth. */
-static void limit_bandwidth(struct sender *s, uint64_t bytes)
-{
-    uint64_t due_ns, now;
-
-    if (!s->p->max_bandwidth)
-        return;
-    s->bw_bytes += bytes;
-    due_ns = s->bw_bytes * 1000000000ull / s->p->max_bandwidth;
-    now = xm__now_ns();
-    if (s->bw_t0 + due_ns > now) {
-        uint64_t ns = s->bw_t0 + due_ns - now;
-        struct timespec ts = { ns / 1000000000ull, ns % 1000000000ull };
-
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* Send @n pages (s->pfns) as one PAGES record. */
 static int send_batch(struct sender *s, unsigned n)
 {
     struct xm_rec_pages rp = { .count = n, .iteration = s->iteration };
     unsigned i, niov = 3;
     void *handle = NULL;
-    uint64_t before = s->out.offset;
     int rc;
 
     rc = s->be->ops->page_types(s->be, s->domid, s->pfns, n, s->types);
@@ -290,7 +270,6 @@ static int send_batch(struct sender *s, unsigned n)
     }
     s->sum->pages_sent += n;
     s->iter_pages += n;
-    limit_bandwidth(s, s->out.offset - before);
     if (s->suspended ? xm__fault("drop:stop-and-copy")
                      : xm__fault("drop:iteration:%u", s->iteration)) {
         LOGD(s->lg, XM_LOG_WARN, s->domid, "fault injected: dropping the connection");
@@ -671,8 +650,9 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
     s->live = rfd >= 0;
     s->sum = sum_r;
     memset(sum_r, 0, sizeof(*sum_r));
-    s->t_start = s->bw_t0 = xm__now_ns();
+    s->t_start = xm__now_ns();
     xm_stream_init(&s->out, wfd, "migration stream");
+    s->out.bytes_limit = params->max_bandwidth;
     xm_stream_init(&s->back, rfd, "back channel");
     xm_policy_init(&s->pol, params);
 
@@ -724,7 +704,7 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
         rc = be->ops->resume(be, domid);
         if (rc)
             LOGD(lg, XM_LOG_WARN, domid,
-                 "saved, but resuming domain "%s" failed", s->info.name);
+                 "saved, but resuming domain \"%s\" failed", s->info.name);
         rc = 0;
     } else {
         rc = be->ops->destroy(be, domid);

@@ -14,7 +14,7 @@
  * Order of a live migration (the stream format is in stream-format.h and
  * xenmig-stream(7)):
  *   sender                                  receiver
- *   image header, FEATURES(offered)  --->
+ *   image header (features offered) --->
  *                                    <---   READY(accepted features)
  *   FEATURES(in use), DOMAIN_HEADER,
  *   DOMAIN_CONFIG                    --->   creates the domain, paused

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "private.h" /* LOG macros: the CLI logs as the library does */
 #include "xenmig.h"
 
 #define XM_DEFAULT_PORT 8002 /* xend's relocation port, for old habits */

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install xenmig's build and test dependencies from Debian's archive.
+# Safe to run again: apt-get skips what is there.
+set -e
+PKGS="build-essential pkg-config libxen-dev libyajl-dev libglib2.0-dev \
+check liblz4-dev libzstd-dev python3 groff-base"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "need root to install:$missing" >&2
+    exit 1
+fi
+apt-get update -q
+apt-get install -y -q --no-install-recommends $missing
