@@ -70,6 +70,8 @@ struct sender {
     int errs[XM_PAGES_MAX];             /* per-page map errors */
     uint8_t enc[XM_PAGES_MAX + 8];      /* encodings, padded */
     struct iovec iov[XM_PAGES_MAX + 3]; /* the record's pieces */
+    uint8_t *bounce;                    /* copies of pages of a running
+                                           guest, XM_PAGES_MAX of them */
 };
 
 static int fail(struct sender *s, int rc, const char *fmt, ...)
@@ -220,7 +222,7 @@ static void progress(struct sender *s, bool force)
 static int send_batch(struct sender *s, unsigned n)
 {
     struct xm_rec_pages rp = { .count = n, .iteration = s->iteration };
-    unsigned i, niov = 3;
+    unsigned i, niov = 3, nraw = 0;
     void *handle = NULL;
     int rc;
 
@@ -249,6 +251,18 @@ static int send_batch(struct sender *s, unsigned n)
             continue;
         }
         s->enc[i] = XM_ENC_RAW;
+        /*
+         * A running guest may write the page while it is being sent: the
+         * record's CRC must cover the bytes that go out, so send a copy.
+         * (The page is dirty again and goes in the next iteration.)
+         * A suspended guest's pages hold still and go out as they are.
+         */
+        if (!s->suspended) {
+            uint8_t *copy = s->bounce + (size_t)nraw++ * XM_PAGE_SIZE;
+
+            memcpy(copy, pg, XM_PAGE_SIZE);
+            pg = copy;
+        }
         /* Pages adjacent in memory go out as one piece. */
         if (niov > 3 && (uint8_t *)s->iov[niov - 1].iov_base +
                                 s->iov[niov - 1].iov_len == pg) {
@@ -438,7 +452,7 @@ static void report_iteration(struct sender *s, uint64_t pages,
         .throttle_pct = s->cap ? 100 - s->cap : 0,
     };
 
-    LOGD(s->lg, XM_LOG_VERBOSE, s->domid,
+    LOGD(s->lg, XM_LOG_DEBUG, s->domid,
          "iteration %u: %llu pages, %llu bytes in %llu ms, %llu dirty",
          s->iteration, (unsigned long long)pages, (unsigned long long)bytes,
          (unsigned long long)(ns / 1000000), (unsigned long long)dirty);
@@ -673,7 +687,8 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
     s->bitmap_longs = (s->info.nr_pfns + BITS_PER_LONG - 1) / BITS_PER_LONG;
     s->to_send = calloc(s->bitmap_longs, sizeof(unsigned long));
     s->dirty = calloc(s->bitmap_longs, sizeof(unsigned long));
-    if (!s->to_send || !s->dirty) {
+    s->bounce = aligned_alloc(XM_PAGE_SIZE, (size_t)XM_PAGES_MAX * XM_PAGE_SIZE);
+    if (!s->to_send || !s->dirty || !s->bounce) {
         rc = fail(s, -ENOMEM, "out of memory for the dirty bitmaps");
         goto out;
     }
@@ -721,6 +736,7 @@ out:
     xm_stream_dispose(&s->back);
     free(s->to_send);
     free(s->dirty);
+    free(s->bounce);
     free(s);
     return rc;
 }

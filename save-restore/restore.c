@@ -139,6 +139,7 @@ static int on_domain_header(struct receiver *r, const void *body,
     if (!r->nonzero)
         return fail(r, -ENOMEM, "out of memory for a page bitmap");
     r->sum->guest_pages = r->dh.nr_pfns;
+    r->have_header = true;
     return 0;
 }
 
