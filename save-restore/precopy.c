@@ -130,10 +130,13 @@ static int read_reply(struct sender *s, uint32_t *type_r, void **body_r,
     int rc;
 
     rc = xm_stream_read_record(&s->back, type_r, body_r, len_r);
+    if (rc == -ENODATA && waiting_for)
+        return fail(s, -ECONNRESET,
+                    "the connection to the receiver was closed while waiting for %s",
+                    waiting_for);
     if (rc == -ENODATA)
         return fail(s, -ECONNRESET,
-                    "the receiver closed the connection while we waited for %s",
-                    waiting_for);
+                    "the connection to the receiver was closed");
     if (rc)
         return stream_fail(s, &s->back);
     if (*type_r == XM_MSG_ERROR) {
@@ -185,7 +188,7 @@ static int check_peer(struct sender *s)
         char tn[16];
         int rc;
 
-        rc = read_reply(s, &type, &body, &len, "nothing");
+        rc = read_reply(s, &type, &body, &len, NULL);
         if (rc)
             return rc;
         return fail(s, -EPROTO, "unexpected %s from the receiver",
@@ -618,6 +621,7 @@ static int hand_over(struct sender *s)
 static void undo(struct sender *s)
 {
     char name[80];
+    bool ok = true;
 
     if (s->handed_over) {
         snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
@@ -627,13 +631,25 @@ static void undo(struct sender *s)
              s->info.name, name);
         return;
     }
-    if (s->cap)
-        s->be->ops->set_cpu_cap(s->be, s->domid, 0);
-    if (s->logdirty_on)
-        s->be->ops->logdirty_disable(s->be, s->domid);
-    if (s->suspended && s->be->ops->resume(s->be, s->domid) == 0)
+    if (!s->cap && !s->logdirty_on && !s->suspended) {
+        if (s->info.name[0])
+            LOGD(s->lg, XM_LOG_WARN, s->domid,
+                 "domain \"%s\" keeps running on the source", s->info.name);
+        return;
+    }
+    if (s->cap && s->be->ops->set_cpu_cap(s->be, s->domid, 0))
+        ok = false;
+    if (s->logdirty_on && s->be->ops->logdirty_disable(s->be, s->domid))
+        ok = false;
+    if (s->suspended && s->be->ops->resume(s->be, s->domid))
+        ok = false;
+    if (ok)
         LOGD(s->lg, XM_LOG_WARN, s->domid,
-             "domain \"%s\" resumed on the source", s->info.name);
+             "domain \"%s\" resumed on the source, as it was", s->info.name);
+    else
+        LOGD(s->lg, XM_LOG_ERROR, s->domid,
+             "domain \"%s\" could not be fully restored on the source: check its state with 'xenmig list'",
+             s->info.name);
 }
 
 static int sync_file(struct sender *s, int fd)

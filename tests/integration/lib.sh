@@ -66,7 +66,10 @@ receiver()
     h=$1
     shift
     rm -f "$WORK/port"
-    on "$h" migrate-receive --listen 127.0.0.1:0 --port-file "$WORK/port" \
+    # run xenmig itself in the background (not through a function, whose
+    # subshell would get the PID), so tests can signal it
+    "$XENMIG" --sim-socket "$WORK/$h.sock" migrate-receive \
+        --listen 127.0.0.1:0 --port-file "$WORK/port" \
         "$@" > "$WORK/recv.out" 2> "$WORK/recv.err" &
     RECV_PID=$!
     PIDS="$PIDS $RECV_PID"

@@ -19,7 +19,7 @@ check_intact()
 for fault in drop:iteration:0 drop:iteration:1 drop:stop-and-copy; do
     note "fault $fault"
     receiver b
-    XENMIG_FAULT=$fault on a migrate --max-iterations 3 vm \
+    XENMIG_FAULT=$fault on a migrate --downtime 1 --max-iterations 3 vm \
         "127.0.0.1:$RECV_PORT" > /dev/null 2> "$WORK/send.err"
     rc=$?
     wait "$RECV_PID"
@@ -38,8 +38,8 @@ done
 
 note "receiver killed mid-migration"
 receiver b
-on a migrate --max-bandwidth 40 vm "127.0.0.1:$RECV_PORT" > /dev/null \
-    2> "$WORK/send.err" &
+"$XENMIG" --sim-socket "$WORK/a.sock" migrate --max-bandwidth 40 vm \
+    "127.0.0.1:$RECV_PORT" > /dev/null 2> "$WORK/send.err" &
 send_pid=$!
 sleep 1
 kill -KILL "$RECV_PID"
@@ -63,8 +63,8 @@ assert_alive a vm
 
 note "sender interrupted (SIGINT) mid-migration"
 receiver b
-on a migrate --max-bandwidth 40 vm "127.0.0.1:$RECV_PORT" > /dev/null \
-    2> "$WORK/send.err" &
+"$XENMIG" --sim-socket "$WORK/a.sock" migrate --max-bandwidth 40 vm \
+    "127.0.0.1:$RECV_PORT" > /dev/null 2> "$WORK/send.err" &
 send_pid=$!
 sleep 1
 kill -INT "$send_pid"
