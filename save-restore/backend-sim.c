@@ -148,6 +148,8 @@ static int call(struct sim_backend *s, const char *what, uint32_t domid,
             LOGD(s->be.lg, XM_LOG_ERROR, domid,
                  "cannot %s domain %u: no such domain on sim host \"%s\"",
                  what, domid, s->path);
+        else if (domid == 0) /* not about one domain (create, list) */
+            LOG(s->be.lg, XM_LOG_ERROR, "cannot %s: %s", what, resp->msg);
         else
             LOGD(s->be.lg, XM_LOG_ERROR, domid, "cannot %s domain %u: %s",
                  what, domid, resp->msg);
@@ -613,7 +615,7 @@ static int create(struct sim_backend *s, const char *name,
     req.arg[0] = nr_pfns;
     req.arg[1] = fill;
     req.arg[2] = run;
-    rc = call(s, "create", 0, &req, config, config_len, -1, NULL);
+    rc = call(s, "create a domain", 0, &req, config, config_len, -1, NULL);
     if (rc == -EEXIST)
         LOG(s->be.lg, XM_LOG_ERROR,
             "cannot create domain \"%s\": the name is taken", name);

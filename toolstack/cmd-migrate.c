@@ -45,13 +45,21 @@ static bool policy_option(int opt, struct xm_migrate_params *p)
 
     switch (opt) {
     case OPT_DOWNTIME:
-        if (!cli_parse_u64("--downtime", optarg, &v) || v == 0)
+        if (!cli_parse_u64("--downtime", optarg, &v))
             return false;
+        if (v == 0) {
+            fprintf(stderr, "xenmig: --downtime must be at least 1 ms\n");
+            return false;
+        }
         p->downtime_limit_ns = v * 1000000ull;
         return true;
     case OPT_MAX_ITER:
-        if (!cli_parse_u64("--max-iterations", optarg, &v) || v == 0)
+        if (!cli_parse_u64("--max-iterations", optarg, &v))
             return false;
+        if (v == 0) {
+            fprintf(stderr, "xenmig: --max-iterations must be at least 1 (the full pass)\n");
+            return false;
+        }
         p->max_iterations = (unsigned)v;
         return true;
     case OPT_MAX_TIME:
@@ -245,6 +253,10 @@ int main_migrate_receive(int argc, char **argv)
         cmd_usage(self, false);
         return 2;
     }
+    if (!listen_on && (port_file || json)) {
+        fprintf(stderr, "xenmig: --port-file and --json need --listen (without it, stdout is the back channel)\n");
+        return 2;
+    }
     cli_catch_signals();
     if (cli_open_backend(&be))
         goto out;
@@ -268,7 +280,7 @@ int main_migrate_receive(int argc, char **argv)
         if (rfd < 0)
             goto out;
         snprintf(peer, sizeof(peer), "port %u", port);
-    } else if (!json) {
+    } else {
         /* stdout is the back channel: the summary must not go there. */
         globals.verbosity = globals.verbosity > 0 ? globals.verbosity : -1;
     }

@@ -21,7 +21,7 @@ static const char *simd_path(char *buf, size_t len)
 {
     static const char *const rel[] = { "xenmig-simd", "../sim/xenmig-simd",
                                        "../lib/xenmig/xenmig-simd" };
-    char self[PATH_MAX];
+    char self[PATH_MAX - 32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     unsigned i;
 
@@ -170,7 +170,8 @@ int main_sim_heartbeat(int argc, char **argv)
     uint32_t domid, i;
     int err = 0, status = 1;
 
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+                      strcmp(argv[1], "-h") == 0)) {
         cmd_usage(cmd_find("sim-heartbeat"), true);
         return 0;
     }

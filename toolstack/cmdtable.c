@@ -75,7 +75,7 @@ const struct cmd_spec cmd_table[] = {
       "  --pidfile FILE          write the host's process id to FILE\n" },
     { "sim-create", main_sim_create,
       "create a simulated domain running a memory workload",
-      "[-m MIB] [--vcpus N] [-w WORKLOAD] [--fill KIND] NAME",
+      "[-m MIB] [--vcpus N] [-w SPEC] [--fill KIND] NAME",
       "  -m, --memory MIB        guest RAM in MiB (256)\n"
       "  --vcpus N               vCPU threads (1)\n"
       "  -w, --workload SPEC     idle | uniform:RATE[:WSET] | hotcold:RATE:WSET:HOTSET:HOTPCT | stream:RATE[:WSET] (MiB/s, MiB; idle)\n"

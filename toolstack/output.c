@@ -120,7 +120,8 @@ static void summary_json(struct cli_report *r, const char *what,
     gen_dbl(g, "downtime_ms", s->downtime_ns / 1e6);
     gen_dbl(g, "downtime_limit_ms", r->downtime_limit_ns / 1e6);
     gen_dbl(g, "verify_ms", s->verify_ns / 1e6);
-    gen_int(g, "verified", s->verified);
+    yajl_gen_string(g, (const unsigned char *)"verified", 8);
+    yajl_gen_bool(g, s->verified);
     if (s->digest) {
         char hex[24];
 

@@ -16,7 +16,7 @@ on a migrate --verify --json vm1 "127.0.0.1:$RECV_PORT" > "$WORK/sum.json" \
     || fail "migrate failed: $(cat "$WORK/recv.err")"
 wait "$RECV_PID" || fail "receiver failed: $(cat "$WORK/recv.err")"
 cat "$WORK/sum.json"
-[ "$(json_get "$WORK/sum.json" verified)" = 1 ] || fail "not verified"
+[ "$(json_get "$WORK/sum.json" verified)" = True ] || fail "not verified"
 src_digest=$(json_get "$WORK/sum.json" digest)
 dst_digest=$(on b digest vm1) || fail "digest on b"
 [ "$src_digest" = "$dst_digest" ] \

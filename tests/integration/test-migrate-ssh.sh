@@ -10,7 +10,7 @@ note "live, through a transport command"
 on a migrate --json -s "$TOP/tests/integration/fake-ssh.sh" \
     -C "$XENMIG --sim-socket $WORK/b.sock migrate-receive" \
     --verify vm desthost > "$WORK/sum.json" || fail "migrate -s failed"
-[ "$(json_get "$WORK/sum.json" verified)" = 1 ] || fail "not verified"
+[ "$(json_get "$WORK/sum.json" verified)" = True ] || fail "not verified"
 [ "$(domain_state a vm)" = none ] || fail "source domain still there"
 assert_alive b vm
 

@@ -14,7 +14,7 @@ cat "$WORK/save.json"
 [ ! -e "$WORK/vm.save.partial" ] || fail "partial file left"
 on a restore -p --json "$WORK/vm.save" > "$WORK/restore.json" \
     || fail "restore failed"
-[ "$(json_get "$WORK/restore.json" verified)" = 1 ] || fail "not verified"
+[ "$(json_get "$WORK/restore.json" verified)" = True ] || fail "not verified"
 after=$(on a digest vm) || fail "digest"
 [ "$before" = "$after" ] || fail "RAM differs: $before before save, $after after restore"
 on a unpause vm

@@ -28,7 +28,7 @@ cat "$WORK/sum.json"
     || fail "did not converge"
 throttle=$(json_get "$WORK/sum.json" throttle_max)
 [ "$throttle" -ge 20 ] || fail "throttle $throttle: auto-converge never engaged"
-[ "$(json_get "$WORK/sum.json" verified)" = 1 ] || fail "not verified"
+[ "$(json_get "$WORK/sum.json" verified)" = True ] || fail "not verified"
 [ "$(json_get "$WORK/sum.json" digest)" = "$(on a digest hot)" ] \
     || fail "RAM differs"
 downtime=$(json_get "$WORK/sum.json" downtime_ms)
