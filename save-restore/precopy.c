@@ -53,6 +53,7 @@ struct sender {
     struct xm_summary *sum;             /* what we report */
     unsigned iteration;                 /* current pass */
     uint64_t iter_pages, iter_total;    /* progress within the pass */
+    uint64_t iter_t0, iter_off0;        /* when and where the pass began */
     uint64_t t_start;                   /* xm_send() began */
     uint64_t t_pause;                   /* the source stopped */
     uint64_t t_progress;                /* last progress callback */
@@ -199,7 +200,7 @@ static int check_peer(struct sender *s)
 
 static void progress(struct sender *s, bool force)
 {
-    uint64_t now = xm__now_ns();
+    uint64_t now = xm__now_ns(), bw = s->last.bandwidth;
     struct xm_progress pr;
 
     if (!s->hooks || !s->hooks->progress)
@@ -207,12 +208,16 @@ static void progress(struct sender *s, bool force)
     if (!force && now - s->t_progress < PROGRESS_EVERY_NS)
         return;
     s->t_progress = now;
+    /* Until the policy has measured a pass, show this pass's rate. */
+    if (!bw && now > s->iter_t0)
+        bw = (s->out.offset - s->iter_off0) * 1000000000ull /
+             (now - s->iter_t0);
     pr = (struct xm_progress){
         .iteration = s->iteration,
         .pages_done = s->iter_pages,
         .pages_total = s->iter_total,
         .bytes_total = s->out.offset,
-        .bandwidth = s->last.bandwidth,
+        .bandwidth = bw,
         .dirty_rate = s->last.dirty_rate,
         .expected_downtime_ns = s->last.expected_downtime_ns,
         .throttle_pct = s->last.throttle_pct,
@@ -306,6 +311,8 @@ static int send_bitmap(struct sender *s, uint64_t count)
 
     s->iter_pages = 0;
     s->iter_total = count;
+    s->iter_t0 = xm__now_ns();
+    s->iter_off0 = s->out.offset;
     for (pfn = 0; pfn < s->info.nr_pfns; pfn++) {
         unsigned long w = s->to_send[pfn / BITS_PER_LONG];
 

@@ -37,9 +37,13 @@ enum xm_features {
     XM_FEAT_ZERO_PAGES = 1 << 0, /* XM_ENC_ZERO may be used */
     XM_FEAT_VERIFY = 1 << 1,     /* a VERIFY record may come */
     XM_FEAT_BACKCHANNEL = 1 << 2,/* the receiver replies (live migration) */
+    XM_FEAT_DELTA = 1 << 3,      /* XM_ENC_DELTA may be used */
+    XM_FEAT_LZ4 = 1 << 4,        /* XM_ENC_LZ4 may be used */
+    XM_FEAT_ZSTD = 1 << 5,       /* XM_ENC_ZSTD may be used */
 };
 #define XM_FEAT_KNOWN                                                       \
-    (XM_FEAT_ZERO_PAGES | XM_FEAT_VERIFY | XM_FEAT_BACKCHANNEL)
+    (XM_FEAT_ZERO_PAGES | XM_FEAT_VERIFY | XM_FEAT_BACKCHANNEL |            \
+     XM_FEAT_DELTA | XM_FEAT_LZ4 | XM_FEAT_ZSTD)
 
 /* ---- record framing --------------------------------------------------- */
 
@@ -127,8 +131,12 @@ struct xm_rec_pages {
 #define XM_PFN_TYPE_SHIFT 60
 
 enum xm_page_encoding {
-    XM_ENC_RAW = 0,  /* XM_PAGE_SIZE bytes of page follow */
-    XM_ENC_ZERO = 1, /* the page is all zeroes; nothing follows */
+    XM_ENC_RAW = 0,   /* XM_PAGE_SIZE bytes of page follow */
+    XM_ENC_ZERO = 1,  /* the page is all zeroes; nothing follows */
+    XM_ENC_DELTA = 2, /* u32 length, XOR runs against the last copy sent
+                         (codec.h) */
+    XM_ENC_LZ4 = 3,   /* in the record's one LZ4 block (codec.h) */
+    XM_ENC_ZSTD = 4,  /* in the record's one zstd block (codec.h) */
 };
 
 struct xm_rec_verify {
