@@ -25,7 +25,8 @@
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
 
 /* What this receiver can decode. */
-#define SUPPORTED_FEATURES XM_FEAT_KNOWN
+#define SUPPORTED_FEATURES                                                  \
+    (XM_FEAT_ZERO_PAGES | XM_FEAT_VERIFY | XM_FEAT_BACKCHANNEL)
 
 struct receiver {
     struct xm_backend *be;             /* the destination hypervisor */
