@@ -716,6 +716,7 @@ void xm_sim_config_init(struct xm_sim_config *cfg)
     cfg->vcpus = 1;
     cfg->workload = XM_SIM_IDLE;
     cfg->seed = 0x78656e6d6967ull; /* "xenmig" */
+    cfg->write_bytes = XM_PAGE_SIZE;
 }
 
 static __thread char parse_error[160];

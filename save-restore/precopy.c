@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "codec-zero.h"
+#include "encoder.h"
 #include "policy.h"
 #include "private.h"
 #include "stream.h"
@@ -70,9 +70,8 @@ struct sender {
     void *pages[XM_PAGES_MAX];          /* their mappings */
     int errs[XM_PAGES_MAX];             /* per-page map errors */
     uint8_t enc[XM_PAGES_MAX + 8];      /* encodings, padded */
-    struct iovec iov[XM_PAGES_MAX + 3]; /* the record's pieces */
-    uint8_t *bounce;                    /* copies of pages of a running
-                                           guest, XM_PAGES_MAX of them */
+    struct iovec iov[2 * XM_PAGES_MAX + 5]; /* the record's pieces */
+    struct xm_encoder *encoder;         /* chooses each page's encoding */
 };
 
 static int fail(struct sender *s, int rc, const char *fmt, ...)
@@ -230,8 +229,9 @@ static void progress(struct sender *s, bool force)
 static int send_batch(struct sender *s, unsigned n)
 {
     struct xm_rec_pages rp = { .count = n, .iteration = s->iteration };
-    unsigned i, niov = 3, nraw = 0;
+    unsigned i, niov = 0;
     void *handle = NULL;
+    uint64_t t0, off0;
     int rc;
 
     rc = s->be->ops->page_types(s->be, s->domid, s->pfns, n, s->types);
@@ -244,8 +244,6 @@ static int send_batch(struct sender *s, unsigned n)
         return fail(s, rc, "cannot map %u pages of domain %u from pfn 0x%llx",
                     n, s->domid, (unsigned long long)s->pfns[0]);
     for (i = 0; i < n; i++) {
-        uint8_t *pg = s->pages[i];
-
         if (s->errs[i]) {
             rc = fail(s, s->errs[i], "cannot map pfn 0x%llx of domain %u: %s",
                       (unsigned long long)s->pfns[i], s->domid,
@@ -253,43 +251,30 @@ static int send_batch(struct sender *s, unsigned n)
             goto out;
         }
         s->words[i] = s->pfns[i] | (uint64_t)s->types[i] << XM_PFN_TYPE_SHIFT;
-        if ((s->features & XM_FEAT_ZERO_PAGES) && xm_page_is_zero(pg)) {
-            s->enc[i] = XM_ENC_ZERO;
-            s->sum->zero_pages++;
-            continue;
-        }
-        s->enc[i] = XM_ENC_RAW;
-        /*
-         * A running guest may write the page while it is being sent: the
-         * record's CRC must cover the bytes that go out, so send a copy.
-         * (The page is dirty again and goes in the next iteration.)
-         * A suspended guest's pages hold still and go out as they are.
-         */
-        if (!s->suspended) {
-            uint8_t *copy = s->bounce + (size_t)nraw++ * XM_PAGE_SIZE;
-
-            memcpy(copy, pg, XM_PAGE_SIZE);
-            pg = copy;
-        }
-        /* Pages adjacent in memory go out as one piece. */
-        if (niov > 3 && (uint8_t *)s->iov[niov - 1].iov_base +
-                                s->iov[niov - 1].iov_len == pg) {
-            s->iov[niov - 1].iov_len += XM_PAGE_SIZE;
-        } else {
-            s->iov[niov].iov_base = pg;
-            s->iov[niov].iov_len = XM_PAGE_SIZE;
-            niov++;
-        }
+    }
+    /*
+     * A suspended guest's pages hold still and may go out as they are;
+     * a running guest's are copied first (encoder.h).
+     */
+    rc = xm_encoder_batch(s->encoder, s->iteration, s->pfns, s->pages, n,
+                          s->suspended, s->enc, s->iov + 3, &niov);
+    if (rc) {
+        rc = fail(s, rc, "cannot encode pages of domain %u", s->domid);
+        goto out;
     }
     memset(s->enc + n, 0, 8);
     s->iov[0] = (struct iovec){ &rp, sizeof(rp) };
     s->iov[1] = (struct iovec){ s->words, n * sizeof(uint64_t) };
     s->iov[2] = (struct iovec){ s->enc, (n + 7) & ~7u };
-    rc = xm_stream_write_record(&s->out, XM_REC_PAGES, s->iov, niov);
+    t0 = xm__now_ns();
+    off0 = s->out.offset;
+    rc = xm_stream_write_record(&s->out, XM_REC_PAGES, s->iov, niov + 3);
     if (rc) {
         rc = stream_fail(s, &s->out);
         goto out;
     }
+    xm_encoder_link_sample(s->encoder, s->out.offset - off0,
+                           xm__now_ns() - t0);
     s->sum->pages_sent += n;
     s->iter_pages += n;
     if (s->suspended ? xm__fault("drop:stop-and-copy")
@@ -398,7 +383,7 @@ static int write_blob(struct sender *s, uint32_t type, enum xm_state_kind k,
 /* Image header, negotiation, FEATURES, DOMAIN_HEADER, DOMAIN_CONFIG. */
 static int send_preamble(struct sender *s)
 {
-    uint64_t offer = XM_FEAT_ZERO_PAGES;
+    uint64_t offer = s->p->compress.features;
     struct xm_rec_domain_header dh = {
         .guest_type = XM_GUEST_SIM,
         .page_shift = XM_PAGE_SHIFT,
@@ -445,14 +430,27 @@ static int send_preamble(struct sender *s)
                       "configuration");
 }
 
-static void report_iteration(struct sender *s, uint64_t pages,
-                             uint64_t zero, uint64_t bytes, uint64_t ns,
-                             uint64_t dirty)
+/* @now minus @then, field by field: one iteration's codec figures. */
+static void codec_diff(const struct xm_codec_stats *now,
+                       const struct xm_codec_stats *then,
+                       struct xm_codec_stats *d)
 {
+    const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)then;
+    uint64_t *o = (uint64_t *)d;
+    size_t i;
+
+    for (i = 0; i < sizeof(*d) / sizeof(uint64_t); i++)
+        o[i] = a[i] - b[i];
+}
+
+static void report_iteration(struct sender *s, uint64_t pages,
+                             const struct xm_codec_stats *codec0,
+                             uint64_t bytes, uint64_t ns, uint64_t dirty)
+{
+    struct xm_codec_stats now;
     struct xm_iteration it = {
         .iteration = s->iteration,
         .pages_sent = pages,
-        .zero_pages = zero,
         .bytes_sent = bytes,
         .duration_ns = ns,
         .dirty_pages = dirty,
@@ -461,6 +459,9 @@ static void report_iteration(struct sender *s, uint64_t pages,
         .expected_downtime_ns = s->last.expected_downtime_ns,
         .throttle_pct = s->cap ? 100 - s->cap : 0,
     };
+
+    xm_encoder_stats(s->encoder, &now);
+    codec_diff(&now, codec0, &it.codec);
 
     LOGD(s->lg, XM_LOG_DEBUG, s->domid,
          "iteration %u: %llu pages, %llu bytes in %llu ms, %llu dirty",
@@ -496,14 +497,15 @@ static int iterate(struct sender *s)
                     s->domid);
     s->logdirty_on = true;
     for (;;) {
-        uint64_t t0 = xm__now_ns(), off0 = s->out.offset, pages0, zero0;
+        uint64_t t0 = xm__now_ns(), off0 = s->out.offset, pages0;
+        struct xm_codec_stats codec0;
         struct xm_policy_sample smp;
         struct xm_rec_iteration ri = { .iteration = s->iteration };
         uint64_t dirty;
         unsigned long *tmp;
 
         pages0 = s->sum->pages_sent;
-        zero0 = s->sum->zero_pages;
+        xm_encoder_stats(s->encoder, &codec0);
         rc = send_bitmap(s, count);
         if (rc)
             return rc;
@@ -519,8 +521,8 @@ static int iterate(struct sender *s)
             .elapsed_ns = xm__now_ns() - s->t_start,
         };
         xm_policy_next(&s->pol, &smp, &s->last);
-        report_iteration(s, smp.pages_sent, s->sum->zero_pages - zero0,
-                         smp.bytes_sent, smp.duration_ns, dirty);
+        report_iteration(s, smp.pages_sent, &codec0, smp.bytes_sent,
+                         smp.duration_ns, dirty);
         ri.dirty_pages = dirty;
         if (xm_stream_write_simple(&s->out, XM_REC_ITERATION, &ri,
                                    sizeof(ri)))
@@ -710,8 +712,7 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
     s->bitmap_longs = (s->info.nr_pfns + BITS_PER_LONG - 1) / BITS_PER_LONG;
     s->to_send = calloc(s->bitmap_longs, sizeof(unsigned long));
     s->dirty = calloc(s->bitmap_longs, sizeof(unsigned long));
-    s->bounce = aligned_alloc(XM_PAGE_SIZE, (size_t)XM_PAGES_MAX * XM_PAGE_SIZE);
-    if (!s->to_send || !s->dirty || !s->bounce) {
+    if (!s->to_send || !s->dirty) {
         rc = fail(s, -ENOMEM, "out of memory for the dirty bitmaps");
         goto out;
     }
@@ -720,6 +721,12 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
          s->live && params->live ? "live" : "suspended");
 
     rc = send_preamble(s);
+    if (!rc) {
+        rc = xm_encoder_new(&params->compress, s->features, s->info.nr_pfns,
+                            &s->encoder);
+        if (rc)
+            rc = fail(s, rc, "cannot set up the page encoder");
+    }
     if (!rc && s->live && params->live)
         rc = iterate(s);
     else if (!rc)
@@ -734,6 +741,7 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
         goto out;
 
     sum_r->iterations = s->iteration;
+    xm_encoder_stats(s->encoder, &sum_r->codec);
     sum_r->bytes_sent = s->out.offset;
     sum_r->total_ns = xm__now_ns() - s->t_start;
     if (s->live)
@@ -759,7 +767,7 @@ out:
     xm_stream_dispose(&s->back);
     free(s->to_send);
     free(s->dirty);
-    free(s->bounce);
+    xm_encoder_free(s->encoder);
     free(s);
     return rc;
 }

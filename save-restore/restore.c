@@ -19,14 +19,14 @@
 #include <string.h>
 
 #include "backend.h"
+#include "codec.h"
 #include "private.h"
 #include "stream.h"
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
 
 /* What this receiver can decode. */
-#define SUPPORTED_FEATURES                                                  \
-    (XM_FEAT_ZERO_PAGES | XM_FEAT_VERIFY | XM_FEAT_BACKCHANNEL)
+#define SUPPORTED_FEATURES XM_FEAT_KNOWN
 
 struct receiver {
     struct xm_backend *be;             /* the destination hypervisor */
@@ -56,6 +56,9 @@ struct receiver {
     void *pages[XM_PAGES_MAX];         /* their mappings */
     int errs[XM_PAGES_MAX];            /* per-page map errors */
     struct iovec iov[XM_PAGES_MAX];    /* where raw page data goes */
+    uint8_t *block_in;                 /* a compressed block or a delta */
+    uint8_t *block_out;                /* a block's decompressed pages */
+    void *codec_state[2];              /* lz4, zstd decoders */
 };
 
 static int fail(struct receiver *r, int rc, const char *fmt, ...)
@@ -166,12 +169,90 @@ static int on_domain_config(struct receiver *r, const void *body,
     return 0;
 }
 
+/* The decoder of a block encoding, or NULL. */
+static const struct xm_block_codec_ops *block_ops(uint8_t enc)
+{
+    return enc == XM_ENC_LZ4 ? &xm_codec_lz4
+         : enc == XM_ENC_ZSTD ? &xm_codec_zstd : NULL;
+}
+
+/* Is encoding @enc allowed by the features in use? */
+static bool agreed(const struct receiver *r, uint8_t enc)
+{
+    switch (enc) {
+    case XM_ENC_RAW:
+        return true;
+    case XM_ENC_ZERO:
+        return r->features & XM_FEAT_ZERO_PAGES;
+    case XM_ENC_DELTA:
+        return r->features & XM_FEAT_DELTA;
+    case XM_ENC_LZ4:
+        return r->features & XM_FEAT_LZ4;
+    case XM_ENC_ZSTD:
+        return r->features & XM_FEAT_ZSTD;
+    }
+    return false;
+}
+
+static int read_u32(struct receiver *r, uint32_t *v)
+{
+    uint8_t b[4];
+
+    if (xm_stream_read_body(&r->in, b, 4))
+        return stream_fail(r, &r->in);
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+         (uint32_t)b[3] << 24;
+    return 0;
+}
+
+/* Read the raw pages gathered in r->iov so far. */
+static int flush_raw(struct receiver *r, unsigned *niov)
+{
+    if (*niov && xm_stream_readv_body(&r->in, r->iov, *niov))
+        return stream_fail(r, &r->in);
+    *niov = 0;
+    return 0;
+}
+
+/*
+ * The block of encoding @enc in this record: read it and decompress all
+ * @pages of it into r->block_out.
+ */
+static int read_block(struct receiver *r, uint8_t enc, unsigned pages,
+                      uint64_t first_pfn)
+{
+    const struct xm_block_codec_ops *o = block_ops(enc);
+    unsigned k = enc == XM_ENC_LZ4 ? 0 : 1;
+    uint32_t clen;
+    int rc;
+
+    rc = read_u32(r, &clen);
+    if (rc)
+        return rc;
+    if (clen == 0 || clen > o->bound((size_t)pages * XM_PAGE_SIZE))
+        return fail(r, -EPROTO,
+                    "PAGES record at offset 0x%llx: %s block of %u bytes for %u pages",
+                    (unsigned long long)r->in.cur_offset, o->name, clen,
+                    pages);
+    if (!r->codec_state[k] && (rc = o->new_state(0, &r->codec_state[k])))
+        return fail(r, rc, "cannot set up the %s decoder", o->name);
+    if (xm_stream_read_body(&r->in, r->block_in, clen))
+        return stream_fail(r, &r->in);
+    rc = o->decompress(r->codec_state[k], r->block_in, clen, r->block_out,
+                       (size_t)pages * XM_PAGE_SIZE);
+    if (rc)
+        return fail(r, rc,
+                    "PAGES record at offset 0x%llx: the %s block (pfn 0x%llx and %u more) does not decode",
+                    (unsigned long long)r->in.cur_offset, o->name,
+                    (unsigned long long)first_pfn, pages - 1);
+    return 0;
+}
+
 /* A PAGES record, header already read: page data into guest memory. */
 static int on_pages(struct receiver *r, uint32_t len)
 {
     struct xm_rec_pages rp;
-    uint64_t need;
-    unsigned i, n, niov = 0;
+    unsigned i, n, niov = 0, nblock[5] = { 0 }, used[5] = { 0 };
     void *handle = NULL;
     int rc;
 
@@ -188,7 +269,6 @@ static int on_pages(struct receiver *r, uint32_t len)
     if (xm_stream_read_body(&r->in, r->words, n * sizeof(uint64_t)) ||
         xm_stream_read_body(&r->in, r->enc, (n + 7) & ~7u))
         return stream_fail(r, &r->in);
-    need = sizeof(rp) + n * sizeof(uint64_t) + ((n + 7) & ~7u);
     for (i = 0; i < n; i++) {
         uint64_t pfn = r->words[i] & XM_PFN_MASK;
 
@@ -198,65 +278,97 @@ static int on_pages(struct receiver *r, uint32_t len)
                         (unsigned long long)r->in.cur_offset,
                         (unsigned long long)pfn,
                         (unsigned long long)r->dh.nr_pfns);
-        r->pfns[i] = pfn;
-        if (r->enc[i] == XM_ENC_RAW) {
-            need += XM_PAGE_SIZE;
-        } else if (r->enc[i] != XM_ENC_ZERO ||
-                   !(r->features & XM_FEAT_ZERO_PAGES)) {
+        if (r->words[i] & ~(XM_PFN_MASK | 0xfull << XM_PFN_TYPE_SHIFT))
+            return fail(r, -EPROTO,
+                        "PAGES record at offset 0x%llx: reserved bits set in the frame word of pfn 0x%llx",
+                        (unsigned long long)r->in.cur_offset,
+                        (unsigned long long)pfn);
+        if (!agreed(r, r->enc[i]))
             return fail(r, -EPROTO,
                         "PAGES record at offset 0x%llx: pfn 0x%llx uses page encoding %u, which was not agreed",
                         (unsigned long long)r->in.cur_offset,
                         (unsigned long long)pfn, r->enc[i]);
-        }
+        r->pfns[i] = pfn;
+        nblock[r->enc[i]]++;
     }
-    if (need != len)
-        return fail(r, -EPROTO,
-                    "PAGES record at offset 0x%llx is %u bytes, its pages need %llu",
-                    (unsigned long long)r->in.cur_offset, len,
-                    (unsigned long long)need);
     rc = r->be->ops->map(r->be, r->domid, r->pfns, n, true, r->pages,
                          r->errs, &handle);
     if (rc)
         return fail(r, rc, "cannot map %u pages of domain %u for writing",
                     n, r->domid);
-    for (i = 0; i < n; i++) {
+    /* The payload is in page order: read it front to back. */
+    for (i = 0; i < n && !rc; i++) {
         uint64_t pfn = r->pfns[i];
         unsigned long bit = 1ul << (pfn % BITS_PER_LONG);
-        uint8_t *pg = r->pages[i];
+        uint8_t *pg = r->pages[i], e = r->enc[i];
+        uint32_t dlen;
 
         if (r->errs[i]) {
             rc = fail(r, r->errs[i], "cannot map pfn 0x%llx of domain %u",
                       (unsigned long long)pfn, r->domid);
-            goto out;
+            break;
         }
-        if (r->enc[i] == XM_ENC_ZERO) {
-            if (r->nonzero[pfn / BITS_PER_LONG] & bit)
-                memset(pg, 0, XM_PAGE_SIZE);
+        if (e == XM_ENC_RAW) {
+            r->nonzero[pfn / BITS_PER_LONG] |= bit;
+            if (niov && (uint8_t *)r->iov[niov - 1].iov_base +
+                                r->iov[niov - 1].iov_len == pg) {
+                r->iov[niov - 1].iov_len += XM_PAGE_SIZE;
+            } else {
+                r->iov[niov].iov_base = pg;
+                r->iov[niov].iov_len = XM_PAGE_SIZE;
+                niov++;
+            }
             continue;
         }
-        r->nonzero[pfn / BITS_PER_LONG] |= bit;
-        if (niov && (uint8_t *)r->iov[niov - 1].iov_base +
-                            r->iov[niov - 1].iov_len == pg) {
-            r->iov[niov - 1].iov_len += XM_PAGE_SIZE;
-        } else {
-            r->iov[niov].iov_base = pg;
-            r->iov[niov].iov_len = XM_PAGE_SIZE;
-            niov++;
+        if (e == XM_ENC_ZERO) {
+            if (r->nonzero[pfn / BITS_PER_LONG] & bit)
+                memset(pg, 0, XM_PAGE_SIZE);
+            r->nonzero[pfn / BITS_PER_LONG] &= ~bit;
+            continue;
+        }
+        rc = flush_raw(r, &niov);
+        if (rc)
+            break;
+        switch (e) {
+        case XM_ENC_DELTA:
+            rc = read_u32(r, &dlen);
+            if (!rc && dlen > XM_DELTA_MAX)
+                rc = fail(r, -EPROTO,
+                          "PAGES record at offset 0x%llx: delta of %u bytes for pfn 0x%llx",
+                          (unsigned long long)r->in.cur_offset, dlen,
+                          (unsigned long long)pfn);
+            if (!rc && xm_stream_read_body(&r->in, r->block_in, dlen))
+                rc = stream_fail(r, &r->in);
+            if (!rc && xm_delta_apply(pg, r->block_in, dlen))
+                rc = fail(r, -EBADMSG,
+                          "PAGES record at offset 0x%llx: the delta for pfn 0x%llx does not decode",
+                          (unsigned long long)r->in.cur_offset,
+                          (unsigned long long)pfn);
+            r->nonzero[pfn / BITS_PER_LONG] |= bit;
+            break;
+        default: /* a block encoding: its pages come out in order */
+            if (used[e] == 0)
+                rc = read_block(r, e, nblock[e], pfn);
+            if (!rc)
+                memcpy(pg, r->block_out + (size_t)used[e]++ * XM_PAGE_SIZE,
+                       XM_PAGE_SIZE);
+            r->nonzero[pfn / BITS_PER_LONG] |= bit;
+            break;
         }
     }
-    if ((niov && xm_stream_readv_body(&r->in, r->iov, niov)) ||
-        xm_stream_end_record(&r->in)) {
+    if (!rc)
+        rc = flush_raw(r, &niov);
+    if (!rc && xm_stream_end_record(&r->in))
         rc = stream_fail(r, &r->in);
-        goto out;
-    }
-    r->sum->pages_sent += n;
-    if (r->hooks && r->hooks->progress) {
-        struct xm_progress pr = { .iteration = rp.iteration,
-                                  .bytes_total = r->in.offset };
+    if (!rc) {
+        r->sum->pages_sent += n;
+        if (r->hooks && r->hooks->progress) {
+            struct xm_progress pr = { .iteration = rp.iteration,
+                                      .bytes_total = r->in.offset };
 
-        r->hooks->progress(r->hooks->opaque, &pr);
+            r->hooks->progress(r->hooks->opaque, &pr);
+        }
     }
-out:
     r->be->ops->unmap(r->be, handle, n);
     return rc;
 }
@@ -457,6 +569,13 @@ int xm_receive(struct xm_backend *be, struct xm_logger *lg, int rfd, int wfd,
     memset(sum_r, 0, sizeof(*sum_r));
     xm_stream_init(&r->in, rfd, "migration stream");
     xm_stream_init(&r->back, wfd, "back channel");
+    r->block_in = malloc(xm_codec_zstd.bound(XM_PAGES_MAX * XM_PAGE_SIZE) +
+                         xm_codec_lz4.bound(XM_PAGES_MAX * XM_PAGE_SIZE));
+    r->block_out = malloc((size_t)XM_PAGES_MAX * XM_PAGE_SIZE);
+    if (!r->block_in || !r->block_out) {
+        rc = fail(r, -ENOMEM, "out of memory for the page decoders");
+        goto out;
+    }
 
     if (xm_stream_read_ihdr(&r->in, &r->offered)) {
         rc = stream_fail(r, &r->in);
@@ -498,6 +617,12 @@ out:
     xm_stream_dispose(&r->in);
     xm_stream_dispose(&r->back);
     free(r->nonzero);
+    free(r->block_in);
+    free(r->block_out);
+    if (r->codec_state[0])
+        xm_codec_lz4.free_state(r->codec_state[0]);
+    if (r->codec_state[1])
+        xm_codec_zstd.free_state(r->codec_state[1]);
     free(r);
     return rc;
 }

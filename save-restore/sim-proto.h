@@ -114,7 +114,7 @@ enum xm_sim_workload {
 };
 
 #define XM_SIM_CONFIG_MAGIC 0x43534d58u /* "XMSC" */
-#define XM_SIM_CONFIG_VERSION 1
+#define XM_SIM_CONFIG_VERSION 2
 
 /* XM_STATE_CONFIG of a sim domain. */
 struct xm_sim_config {
@@ -129,6 +129,9 @@ struct xm_sim_config {
     uint32_t hot_mib;             /* hotcold: hot set, first of the wset */
     uint32_t hot_pct;             /* hotcold: share of writes in it, % */
     uint64_t seed;                /* seeds the vCPUs' generators */
+    uint32_t write_bytes;         /* bytes one write rewrites in its page,
+                                     8 .. 4096 (4096: the whole page) */
+    uint32_t reserved;            /* zero */
 };
 
 #define XM_SIM_VCPU_MAGIC 0x56534d58u /* "XMSV" */

@@ -82,6 +82,33 @@ const char *xm_backend_name(const struct xm_backend *be);
 
 /* ---- migration -------------------------------------------------------- */
 
+/* Which page encodings a migration may use, from --compress. */
+struct xm_compress {
+    uint64_t features;     /* XM_FEAT_ZERO_PAGES/DELTA/LZ4/ZSTD offered */
+    bool automatic;        /* choose per batch (auto) */
+    int lz4_level;         /* lz4 acceleration (0: default) */
+    int zstd_level;        /* zstd level (0: default, 1) */
+    uint64_t cache_bytes;  /* delta cache (0: min(64 MiB, 5% of RAM)) */
+};
+
+/*
+ * Parse "auto", "none", "zero", "delta", "lz4[:N]", "zstd[:N]" into @c.
+ * -EINVAL for anything else (the caller says what was wrong).
+ */
+int xm_compress_parse(const char *spec, struct xm_compress *c);
+
+/* Counts by encoding, and what the codecs cost and saved. */
+struct xm_codec_stats {
+    uint64_t pages[5];     /* by enum xm_page_encoding (stream-format.h) */
+    uint64_t raw_bytes;    /* XM_PAGE_SIZE x pages encoded */
+    uint64_t payload_bytes;/* what their payload took on the wire */
+    uint64_t delta_hits;   /* pages found in the delta cache */
+    uint64_t delta_misses; /* pages sent again but not in it */
+    uint64_t delta_overflows; /* hits whose delta was too large */
+    uint64_t delta_evictions; /* pages pushed out of the cache */
+    uint64_t codec_ns;     /* CPU time in zero/delta/block encoding */
+};
+
 /* When to stop iterating and how to make a busy guest converge. */
 struct xm_migrate_params {
     uint64_t downtime_limit_ns;   /* target pause length (default 300 ms) */
@@ -97,6 +124,7 @@ struct xm_migrate_params {
     bool verify;                  /* send a RAM digest; receiver compares */
     bool live;                    /* pre-copy (true) or suspend first */
     bool keep_source;             /* save -c: leave the domain running */
+    struct xm_compress compress;  /* page encodings (default: auto) */
 };
 
 /* Fill @p with the defaults listed above. */
@@ -106,7 +134,6 @@ void xm_migrate_params_init(struct xm_migrate_params *p);
 struct xm_iteration {
     unsigned iteration;        /* 0 is the full pass */
     uint64_t pages_sent;       /* pages in this iteration */
-    uint64_t zero_pages;       /* of which sent as zero */
     uint64_t bytes_sent;       /* wire bytes in this iteration */
     uint64_t duration_ns;      /* wall time of the iteration */
     uint64_t dirty_pages;      /* dirtied during it (left for the next) */
@@ -114,6 +141,7 @@ struct xm_iteration {
     uint64_t dirty_rate;       /* measured, bytes/s */
     uint64_t expected_downtime_ns; /* if we stopped now */
     unsigned throttle_pct;     /* throttle in force during it */
+    struct xm_codec_stats codec; /* this iteration's encodings */
 };
 
 /* Progress while an iteration runs (called at most every 100 ms). */
@@ -136,7 +164,6 @@ struct xm_summary {
     uint64_t verify_ns;        /* of downtime, spent comparing digests */
     uint64_t bytes_sent;       /* wire bytes, all records */
     uint64_t pages_sent;       /* page records' pages, all iterations */
-    uint64_t zero_pages;       /* of which sent as zero */
     uint64_t guest_pages;      /* the domain's size in pages */
     unsigned iterations;       /* including the final one */
     unsigned throttle_max_used;/* highest throttle applied, % */
@@ -144,6 +171,7 @@ struct xm_summary {
     uint64_t digest;           /* the source's RAM digest (verify only) */
     const char *stop_reason;   /* why iteration stopped (static string) */
     uint32_t remote_domid;     /* the domain id on the receiver */
+    struct xm_codec_stats codec; /* encodings over the whole migration */
 };
 
 /* Callbacks and cancellation for xm_send() / xm_receive(). */

@@ -57,6 +57,11 @@ int sim_config_check(const void *blob, size_t len, uint64_t nr_pfns,
     if (cfg.hot_pct > 100)
         return sim_fail(err, -EINVAL, "hot share %u%% is over 100%%",
                         cfg.hot_pct);
+    if (cfg.write_bytes < 8 || cfg.write_bytes > XM_PAGE_SIZE ||
+        cfg.write_bytes % 8 || cfg.reserved)
+        return sim_fail(err, -EINVAL,
+                        "write size %u is not a multiple of 8 from 8 to 4096",
+                        cfg.write_bytes);
     if (cfg.wset_mib && cfg.hot_mib > cfg.wset_mib)
         return sim_fail(err, -EINVAL,
                         "hot set %u MiB is larger than the working set %u MiB",

@@ -64,14 +64,20 @@ void sim_vcpu_reset(struct sim_vcpu *v, const struct xm_sim_config *cfg)
     v->regs.pos = 0;
 }
 
-/* Rewrite a whole page with content no earlier write had. */
+/*
+ * Rewrite write_bytes of a page (all of it by default; a few bytes at a
+ * random place model a guest updating records in place) with content no
+ * earlier write had.
+ */
 static void write_page(struct sim_domain *d, struct sim_vcpu *v, uint64_t pfn)
 {
     uint64_t *w = (uint64_t *)(d->ram + pfn * XM_PAGE_SIZE);
     uint64_t x = splitmix64(++v->regs.counter ^ ((uint64_t)v->id << 48));
-    unsigned i;
+    unsigned words = d->cfg.write_bytes / 8, first = 0, i;
 
-    for (i = 0; i < XM_PAGE_SIZE / 8; i++)
+    if (words < XM_PAGE_SIZE / 8)
+        first = (unsigned)(x % (XM_PAGE_SIZE / 8 - words + 1));
+    for (i = first; i < first + words; i++)
         w[i] = (x + i * 0xff51afd7ed558ccdull) | 1;
 }
 

@@ -50,6 +50,8 @@ int cli_open_backend(struct xm_backend **be_r);
 int cli_domain(struct xm_backend *be, const char *arg, uint32_t *domid_r);
 /* Route SIGINT/SIGTERM to cli_cancel, ignore SIGPIPE. */
 void cli_catch_signals(void);
+/* Parse --compress into @p; false (and a message) if bad. */
+bool cli_parse_compress(const char *s, struct xm_migrate_params *p);
 /* Parse a non-negative integer option; false (and a message) if bad. */
 bool cli_parse_u64(const char *opt, const char *s, uint64_t *v_r);
 

@@ -20,7 +20,7 @@ enum {
     OPT_DOWNTIME = 256, OPT_MAX_ITER, OPT_MAX_TIME, OPT_MAX_BW,
     OPT_NO_THROTTLE, OPT_TH_INITIAL, OPT_TH_INCREMENT, OPT_TH_MAX,
     OPT_TH_TRIGGER, OPT_VERIFY, OPT_NOT_LIVE, OPT_JSON, OPT_RENAME,
-    OPT_PORT_FILE,
+    OPT_PORT_FILE, OPT_COMPRESS,
 };
 
 static bool parse_pct(const char *opt, const char *s, unsigned *v_r)
@@ -90,6 +90,8 @@ static bool policy_option(int opt, struct xm_migrate_params *p)
     case OPT_NOT_LIVE:
         p->live = false;
         return true;
+    case OPT_COMPRESS:
+        return cli_parse_compress(optarg, p);
     }
     return false;
 }
@@ -120,6 +122,7 @@ int main_migrate(int argc, char **argv)
         { "throttle-max", required_argument, NULL, OPT_TH_MAX },
         { "throttle-trigger", required_argument, NULL, OPT_TH_TRIGGER },
         { "verify", no_argument, NULL, OPT_VERIFY },
+        { "compress", required_argument, NULL, OPT_COMPRESS },
         { "not-live", no_argument, NULL, OPT_NOT_LIVE },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },

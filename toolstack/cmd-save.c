@@ -17,13 +17,14 @@
 
 #include "cli.h"
 
-enum { OPT_VERIFY = 256, OPT_JSON, OPT_RENAME };
+enum { OPT_VERIFY = 256, OPT_JSON, OPT_RENAME, OPT_COMPRESS };
 
 int main_save(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "checkpoint", no_argument, NULL, 'c' },
         { "verify", no_argument, NULL, OPT_VERIFY },
+        { "compress", required_argument, NULL, OPT_COMPRESS },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -48,6 +49,10 @@ int main_save(int argc, char **argv)
             break;
         case OPT_VERIFY:
             p.verify = true;
+            break;
+        case OPT_COMPRESS:
+            if (!cli_parse_compress(optarg, &p))
+                return 2;
             break;
         case OPT_JSON:
             json = true;

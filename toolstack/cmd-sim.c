@@ -93,6 +93,7 @@ int main_sim_create(int argc, char **argv)
         { "vcpus", required_argument, NULL, 'c' },
         { "workload", required_argument, NULL, 'w' },
         { "fill", required_argument, NULL, 'f' },
+        { "write-bytes", required_argument, NULL, 'b' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -100,7 +101,7 @@ int main_sim_create(int argc, char **argv)
     struct xm_sim_config cfg;
     enum xm_sim_fill fill = XM_SIM_FILL_RANDOM;
     struct xm_backend *be = NULL;
-    uint64_t mib = 256, vcpus = 1;
+    uint64_t mib = 256, vcpus = 1, write_bytes = XM_PAGE_SIZE;
     const char *workload = "idle";
     uint32_t domid;
     int opt, status = 1;
@@ -114,6 +115,16 @@ int main_sim_create(int argc, char **argv)
         case 'c':
             if (!cli_parse_u64("--vcpus", optarg, &vcpus) || vcpus == 0)
                 return 2;
+            break;
+        case 'b':
+            if (!cli_parse_u64("--write-bytes", optarg, &write_bytes))
+                return 2;
+            if (write_bytes < 8 || write_bytes > XM_PAGE_SIZE ||
+                write_bytes % 8) {
+                fprintf(stderr, "xenmig: --write-bytes wants a multiple of 8 from 8 to 4096, not %s\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'w':
             workload = optarg;
@@ -145,6 +156,7 @@ int main_sim_create(int argc, char **argv)
     }
     xm_sim_config_init(&cfg);
     cfg.vcpus = (uint32_t)vcpus;
+    cfg.write_bytes = (uint32_t)write_bytes;
     if (xm_sim_parse_workload(workload, &cfg)) {
         fprintf(stderr, "xenmig: %s\n", xm_sim_parse_error());
         return 2;

@@ -40,6 +40,7 @@ const struct cmd_spec cmd_table[] = {
       "  -s, --ssh COMMAND       reach the receiver by running 'COMMAND HOST RECEIVER' (e.g. ssh) instead of TCP\n"
       "  -C, --receiver CMD      the receiving command for -s ('xenmig migrate-receive')\n"
       MIGRATE_POLICY_OPTIONS
+      "  --compress SPEC         page encodings: auto, none, zero, delta, lz4[:LEVEL], zstd[:LEVEL] (auto)\n"
       "  --verify                compare RAM digests of source and destination while paused\n"
       "  --not-live              suspend the domain first, then copy (no pre-copy)\n"
       "  --json                  machine-readable summary\n" },
@@ -52,8 +53,9 @@ const struct cmd_spec cmd_table[] = {
       "  --port-file FILE        write the listening port to FILE once ready\n"
       "  --json                  machine-readable summary\n" },
     { "save", main_save, "save a domain to a file and destroy it",
-      "[-c] [--verify] [--json] DOMAIN FILE",
+      "[-c] [--compress SPEC] [--verify] [--json] DOMAIN FILE",
       "  -c, --checkpoint        leave the domain running after saving\n"
+      "  --compress SPEC         page encodings, as for migrate (auto)\n"
       "  --verify                store a RAM digest, checked on restore\n"
       "  --json                  machine-readable summary\n" },
     { "restore", main_restore, "create a domain from a saved file",
@@ -75,10 +77,11 @@ const struct cmd_spec cmd_table[] = {
       "  --pidfile FILE          write the host's process id to FILE\n" },
     { "sim-create", main_sim_create,
       "create a simulated domain running a memory workload",
-      "[-m MIB] [--vcpus N] [-w SPEC] [--fill KIND] NAME",
+      "[-m MIB] [--vcpus N] [-w SPEC] [--write-bytes N] [--fill KIND] NAME",
       "  -m, --memory MIB        guest RAM in MiB (256)\n"
       "  --vcpus N               vCPU threads (1)\n"
       "  -w, --workload SPEC     idle | uniform:RATE[:WSET] | hotcold:RATE:WSET:HOTSET:HOTPCT | stream:RATE[:WSET] (MiB/s, MiB; idle)\n"
+      "  --write-bytes N         bytes each write rewrites in its page, 8-4096 (4096)\n"
       "  --fill KIND             initial RAM: zero, random or text (random)\n" },
     { "sim-heartbeat", main_sim_heartbeat,
       "print a simulated guest's per-vCPU heartbeat counters", "DOMAIN",

@@ -82,6 +82,15 @@ bool cli_parse_u64(const char *opt, const char *s, uint64_t *v_r)
     return true;
 }
 
+bool cli_parse_compress(const char *s, struct xm_migrate_params *p)
+{
+    if (xm_compress_parse(s, &p->compress) == 0)
+        return true;
+    fprintf(stderr, "xenmig: --compress wants auto, none, zero, delta, lz4[:LEVEL] or zstd[:LEVEL] (LEVEL 1-22), not \"%s\"\n",
+            s);
+    return false;
+}
+
 static void usage(FILE *f)
 {
     unsigned i;

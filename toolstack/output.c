@@ -10,6 +10,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "cli.h"
+#include "stream-format.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -66,9 +67,14 @@ static void on_iteration(void *opaque, const struct xm_iteration *it)
         if (r->tty)
             fputs("\r\033[K", stderr);
         fprintf(stderr,
-                "iteration %u: %llu pages (%llu zero) in %.1f ms, %.0f MiB/s; %llu dirtied (%.0f MiB/s); downtime ~%.1f ms; throttle %u%%\n",
+                "iteration %u: %llu pages (raw %llu, zero %llu, delta %llu, lz4 %llu, zstd %llu) in %.1f ms, %.0f MiB/s; %llu dirtied (%.0f MiB/s); downtime ~%.1f ms; throttle %u%%\n",
                 it->iteration, (unsigned long long)it->pages_sent,
-                (unsigned long long)it->zero_pages, it->duration_ns / 1e6,
+                (unsigned long long)it->codec.pages[XM_ENC_RAW],
+                (unsigned long long)it->codec.pages[XM_ENC_ZERO],
+                (unsigned long long)it->codec.pages[XM_ENC_DELTA],
+                (unsigned long long)it->codec.pages[XM_ENC_LZ4],
+                (unsigned long long)it->codec.pages[XM_ENC_ZSTD],
+                it->duration_ns / 1e6,
                 it->bandwidth / MIB, (unsigned long long)it->dirty_pages,
                 it->dirty_rate / MIB, it->expected_downtime_ns / 1e6,
                 it->throttle_pct);
@@ -101,6 +107,25 @@ static void gen_dbl(yajl_gen g, const char *k, double v)
     yajl_gen_double(g, v);
 }
 
+static void gen_codec(yajl_gen g, const struct xm_codec_stats *c)
+{
+    static const char *const names[] = { "raw", "zero", "delta", "lz4",
+                                         "zstd" };
+    unsigned i;
+
+    yajl_gen_string(g, (const unsigned char *)"encodings", 9);
+    yajl_gen_map_open(g);
+    for (i = 0; i < 5; i++)
+        gen_int(g, names[i], (long long)c->pages[i]);
+    yajl_gen_map_close(g);
+    gen_int(g, "bytes_saved", (long long)(c->raw_bytes - c->payload_bytes));
+    gen_int(g, "delta_hits", (long long)c->delta_hits);
+    gen_int(g, "delta_misses", (long long)c->delta_misses);
+    gen_int(g, "delta_overflows", (long long)c->delta_overflows);
+    gen_int(g, "delta_evictions", (long long)c->delta_evictions);
+    gen_dbl(g, "codec_cpu_ms", c->codec_ns / 1e6);
+}
+
 static void summary_json(struct cli_report *r, const char *what,
                          const char *domain, const char *where,
                          const struct xm_summary *s)
@@ -130,7 +155,7 @@ static void summary_json(struct cli_report *r, const char *what,
     }
     gen_int(g, "bytes", (long long)s->bytes_sent);
     gen_int(g, "pages_sent", (long long)s->pages_sent);
-    gen_int(g, "zero_pages", (long long)s->zero_pages);
+    gen_codec(g, &s->codec);
     gen_int(g, "guest_pages", (long long)s->guest_pages);
     gen_int(g, "iterations", s->iterations);
     gen_int(g, "throttle_max", s->throttle_max_used);
@@ -152,6 +177,7 @@ static void summary_json(struct cli_report *r, const char *what,
         gen_int(g, "dirty_rate", (long long)it->dirty_rate);
         gen_dbl(g, "expected_downtime_ms", it->expected_downtime_ns / 1e6);
         gen_int(g, "throttle", it->throttle_pct);
+        gen_codec(g, &it->codec);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -186,10 +212,29 @@ void report_summary(struct cli_report *r, const char *what,
     }
     printf("  bytes           %.1f MiB (%.0f MiB/s)\n", s->bytes_sent / MIB,
            secs > 0 ? s->bytes_sent / MIB / secs : 0);
-    printf("  pages           %llu sent, %llu of them zero, guest %llu\n",
+    printf("  pages           %llu sent, guest %llu\n",
            (unsigned long long)s->pages_sent,
-           (unsigned long long)s->zero_pages,
            (unsigned long long)s->guest_pages);
+    if (s->codec.raw_bytes) {
+        const struct xm_codec_stats *c = &s->codec;
+
+        printf("  encodings       raw %llu, zero %llu, delta %llu, lz4 %llu, zstd %llu\n",
+               (unsigned long long)c->pages[XM_ENC_RAW],
+               (unsigned long long)c->pages[XM_ENC_ZERO],
+               (unsigned long long)c->pages[XM_ENC_DELTA],
+               (unsigned long long)c->pages[XM_ENC_LZ4],
+               (unsigned long long)c->pages[XM_ENC_ZSTD]);
+        printf("  saved           %.1f MiB (%.0f%% of page data), codec CPU %.0f ms\n",
+               (c->raw_bytes - c->payload_bytes) / MIB,
+               100.0 * (c->raw_bytes - c->payload_bytes) / c->raw_bytes,
+               c->codec_ns / 1e6);
+        if (c->delta_hits || c->delta_misses)
+            printf("  delta cache     %llu hits, %llu misses, %llu overflows, %llu evictions\n",
+                   (unsigned long long)c->delta_hits,
+                   (unsigned long long)c->delta_misses,
+                   (unsigned long long)c->delta_overflows,
+                   (unsigned long long)c->delta_evictions);
+    }
     if (s->iterations)
         printf("  iterations      %u (stopped: %s)\n", s->iterations,
                s->stop_reason ? s->stop_reason : "-");

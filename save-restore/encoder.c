@@ -1,0 +1,357 @@
+/*
+ * encoder.c - per page and per batch, the cheapest way to send it (the
+ * rules are in encoder.h), and --compress parsing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec-zero.h"
+#include "codec.h"
+#include "encoder.h"
+#include "private.h"
+
+#define PS XM_CODEC_PAGE
+#define NO_CODEC -1
+#define EWMA(old, new) ((old) ? ((old) * 3 + (new)) / 4 : (new))
+
+/* What is known of one block codec's cost and gain. */
+struct estimate {
+    double ns_per_byte;       /* compression time per input byte */
+    double ratio;             /* output / input */
+    uint64_t last_batch;      /* batch it last compressed */
+    bool measured;            /* the two above mean something */
+};
+
+struct xm_encoder {
+    struct xm_compress c;                    /* what the caller allowed */
+    uint64_t features;                       /* agreed with the receiver */
+    struct xm_delta_cache *cache;            /* NULL without delta */
+    const struct xm_block_codec_ops *ops[2]; /* block codecs allowed */
+    void *state[2];                          /* their contexts */
+    struct estimate est[2];                  /* their measured figures */
+    unsigned nops;                           /* how many */
+    double link_ns_per_byte;                 /* measured write speed */
+    uint64_t batches;                        /* batches encoded */
+    struct xm_codec_stats st;                /* totals */
+    uint8_t *copies;                         /* per page: a stable copy */
+    uint8_t *deltas;                         /* per page: u32 len + runs */
+    uint8_t *bulk;                           /* bulk pages, contiguous */
+    uint8_t *block;                          /* u32 len + compressed */
+    size_t block_cap;                        /* block's capacity */
+    unsigned bulk_idx[XM_PAGES_MAX];         /* which pages are bulk */
+};
+
+int xm_compress_parse(const char *spec, struct xm_compress *c)
+{
+    const char *colon = strchr(spec, ':');
+    size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
+    int level = 0;
+
+    memset(c, 0, sizeof(*c));
+    if (colon) {
+        char *end;
+        long l = strtol(colon + 1, &end, 10);
+
+        if (!colon[1] || *end || l < 1 || l > 22)
+            return -EINVAL;
+        level = (int)l;
+    }
+#define IS(name) (name_len == strlen(name) && !strncmp(spec, name, name_len))
+    if (IS("auto") && !colon) {
+        c->features = XM_FEAT_ZERO_PAGES | XM_FEAT_DELTA | XM_FEAT_LZ4 |
+                      XM_FEAT_ZSTD;
+        c->automatic = true;
+    } else if (IS("none") && !colon) {
+        c->features = 0;
+    } else if (IS("zero") && !colon) {
+        c->features = XM_FEAT_ZERO_PAGES;
+    } else if (IS("delta") && !colon) {
+        c->features = XM_FEAT_ZERO_PAGES | XM_FEAT_DELTA;
+    } else if (IS("lz4")) {
+        c->features = XM_FEAT_ZERO_PAGES | XM_FEAT_LZ4;
+        c->lz4_level = level;
+    } else if (IS("zstd")) {
+        c->features = XM_FEAT_ZERO_PAGES | XM_FEAT_ZSTD;
+        c->zstd_level = level;
+    } else {
+        return -EINVAL;
+    }
+#undef IS
+    return 0;
+}
+
+static int add_codec(struct xm_encoder *e, const struct xm_block_codec_ops *o,
+                     int level)
+{
+    int rc = o->new_state(level, &e->state[e->nops]);
+
+    if (rc)
+        return rc;
+    e->ops[e->nops++] = o;
+    if (o->bound(XM_PAGES_MAX * PS) + 4 > e->block_cap)
+        e->block_cap = o->bound(XM_PAGES_MAX * PS) + 4;
+    return 0;
+}
+
+int xm_encoder_new(const struct xm_compress *c, uint64_t features,
+                   uint64_t nr_pfns, struct xm_encoder **enc_r)
+{
+    struct xm_encoder *e = calloc(1, sizeof(*e));
+    int rc = -ENOMEM;
+
+    if (!e)
+        return -ENOMEM;
+    e->c = *c;
+    e->features = features & c->features;
+    if (e->features & XM_FEAT_DELTA) {
+        uint64_t bytes = c->cache_bytes;
+
+        if (!bytes) {
+            bytes = nr_pfns * PS / 20;
+            if (bytes > (64u << 20))
+                bytes = 64u << 20;
+        }
+        rc = xm_delta_cache_new(bytes, &e->cache);
+        if (rc)
+            goto fail;
+    }
+    if ((e->features & XM_FEAT_LZ4) &&
+        (rc = add_codec(e, &xm_codec_lz4, c->lz4_level)))
+        goto fail;
+    if ((e->features & XM_FEAT_ZSTD) &&
+        (rc = add_codec(e, &xm_codec_zstd, c->zstd_level)))
+        goto fail;
+    rc = -ENOMEM;
+    e->copies = aligned_alloc(PS, (size_t)XM_PAGES_MAX * PS);
+    e->deltas = malloc((size_t)XM_PAGES_MAX * (4 + XM_DELTA_MAX));
+    if (e->nops) {
+        e->bulk = aligned_alloc(PS, (size_t)XM_PAGES_MAX * PS);
+        e->block = malloc(e->block_cap);
+    }
+    if (!e->copies || !e->deltas || (e->nops && (!e->bulk || !e->block)))
+        goto fail;
+    *enc_r = e;
+    return 0;
+fail:
+    xm_encoder_free(e);
+    return rc;
+}
+
+void xm_encoder_free(struct xm_encoder *e)
+{
+    unsigned i;
+
+    if (!e)
+        return;
+    for (i = 0; i < e->nops; i++)
+        e->ops[i]->free_state(e->state[i]);
+    xm_delta_cache_free(e->cache);
+    free(e->copies);
+    free(e->deltas);
+    free(e->bulk);
+    free(e->block);
+    free(e);
+}
+
+void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,
+                            uint64_t ns)
+{
+    /* Small writes land in the socket buffer and say nothing of the link. */
+    if (bytes < (256u << 10))
+        return;
+    e->link_ns_per_byte = EWMA(e->link_ns_per_byte, (double)ns / bytes);
+}
+
+/* Which block codec for @bytes of bulk, or NO_CODEC for raw. */
+static int choose(struct xm_encoder *e)
+{
+    double best_cost, link = e->link_ns_per_byte;
+    int best = NO_CODEC;
+    unsigned k;
+
+    if (!e->nops)
+        return NO_CODEC;
+    if (!e->c.automatic)
+        return 0;
+    e->batches++;
+    for (k = 0; k < e->nops; k++) {
+        if (!e->est[k].measured ||
+            e->batches - e->est[k].last_batch >= XM_ENCODER_RESAMPLE)
+            return (int)k;
+    }
+    if (link <= 0)
+        return 0;
+    best_cost = link; /* raw: one byte on the link per byte */
+    for (k = 0; k < e->nops; k++) {
+        double cost = e->est[k].ns_per_byte + e->est[k].ratio * link;
+
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = (int)k;
+        }
+    }
+    return best;
+}
+
+/* Compress the bulk pages; true if the block is worth sending. */
+static bool compress_bulk(struct xm_encoder *e, int k, uint8_t *const *src,
+                          unsigned nb, uint32_t *clen_r)
+{
+    size_t len = (size_t)nb * PS;
+    uint64_t t0 = xm__now_ns(), ns;
+    unsigned i;
+    long r;
+
+    for (i = 0; i < nb; i++)
+        memcpy(e->bulk + (size_t)i * PS, src[i], PS);
+    r = e->ops[k]->compress(e->state[k], e->bulk, len, e->block + 4,
+                            e->block_cap - 4);
+    ns = xm__now_ns() - t0;
+    e->st.codec_ns += ns;
+    e->est[k].last_batch = e->batches;
+    if (r < 0)
+        return false;
+    e->est[k].ns_per_byte =
+        e->est[k].measured ? (e->est[k].ns_per_byte * 3 + (double)ns / len) / 4
+                           : (double)ns / len;
+    e->est[k].ratio = e->est[k].measured
+                          ? (e->est[k].ratio * 3 + (double)r / len) / 4
+                          : (double)r / len;
+    e->est[k].measured = true;
+    if ((size_t)r + 4 >= len)
+        return false;
+    *clen_r = (uint32_t)r;
+    return true;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* Append @len bytes at @p to the iovec list, merging with the last. */
+static void add_iov(struct iovec *iov, unsigned *n, void *p, size_t len)
+{
+    if (*n && (uint8_t *)iov[*n - 1].iov_base + iov[*n - 1].iov_len == p) {
+        iov[*n - 1].iov_len += len;
+        return;
+    }
+    iov[*n].iov_base = p;
+    iov[*n].iov_len = len;
+    (*n)++;
+}
+
+int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
+                     const uint64_t *pfns, void *const *pages, unsigned n,
+                     bool stable, uint8_t *enc, struct iovec *iov,
+                     unsigned *niov_r)
+{
+    uint8_t *src[XM_PAGES_MAX];
+    uint64_t t0 = xm__now_ns();
+    unsigned i, nb = 0, niov = 0;
+    uint32_t clen = 0;
+    uint8_t bulk_enc = XM_ENC_RAW;
+    bool block_sent = false;
+    int k;
+
+    for (i = 0; i < n; i++) {
+        uint8_t *page = pages[i], *old = NULL;
+        uint8_t *d = e->deltas + (size_t)i * (4 + XM_DELTA_MAX);
+        int r;
+
+        if ((e->features & XM_FEAT_ZERO_PAGES) && xm_page_is_zero(page)) {
+            enc[i] = XM_ENC_ZERO;
+            if (e->cache)
+                xm_delta_cache_drop(e->cache, pfns[i]);
+            continue;
+        }
+        src[i] = page;
+        if (!stable) {
+            src[i] = e->copies + (size_t)i * PS;
+            memcpy(src[i], page, PS);
+        }
+        if (e->cache && iteration > 0) {
+            old = xm_delta_cache_lookup(e->cache, pfns[i]);
+            if (old) {
+                r = xm_delta_encode(old, src[i], d + 4);
+                memcpy(old, src[i], PS);
+                if (r >= 0) {
+                    put_u32(d, (uint32_t)r);
+                    enc[i] = XM_ENC_DELTA;
+                    continue;
+                }
+                xm_delta_cache_overflow(e->cache);
+            } else {
+                memcpy(xm_delta_cache_insert(e->cache, pfns[i]), src[i], PS);
+            }
+        }
+        enc[i] = XM_ENC_RAW;
+        e->bulk_idx[nb++] = i;
+    }
+    e->st.codec_ns += xm__now_ns() - t0;
+
+    k = nb ? choose(e) : NO_CODEC;
+    if (k != NO_CODEC) {
+        uint8_t *bsrc[XM_PAGES_MAX];
+
+        for (i = 0; i < nb; i++)
+            bsrc[i] = src[e->bulk_idx[i]];
+        if (compress_bulk(e, k, bsrc, nb, &clen)) {
+            bulk_enc = e->ops[k]->encoding;
+            put_u32(e->block, clen);
+            for (i = 0; i < nb; i++)
+                enc[e->bulk_idx[i]] = bulk_enc;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        uint8_t *d = e->deltas + (size_t)i * (4 + XM_DELTA_MAX);
+        size_t len;
+
+        e->st.pages[enc[i]]++;
+        e->st.raw_bytes += PS;
+        switch (enc[i]) {
+        case XM_ENC_ZERO:
+            len = 0;
+            break;
+        case XM_ENC_DELTA:
+            len = 4 + ((uint32_t)d[0] | (uint32_t)d[1] << 8 |
+                       (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24);
+            add_iov(iov, &niov, d, len);
+            break;
+        case XM_ENC_RAW:
+            len = PS;
+            add_iov(iov, &niov, src[i], len);
+            break;
+        default: /* the block, where the first bulk page would be */
+            len = 0;
+            if (!block_sent) {
+                len = 4 + clen;
+                add_iov(iov, &niov, e->block, len);
+                block_sent = true;
+            }
+            break;
+        }
+        e->st.payload_bytes += len;
+    }
+    if (e->cache) {
+        struct xm_delta_stats ds;
+
+        xm_delta_cache_stats(e->cache, &ds);
+        e->st.delta_hits = ds.hits;
+        e->st.delta_misses = ds.misses;
+        e->st.delta_overflows = ds.overflows;
+        e->st.delta_evictions = ds.evictions;
+    }
+    *niov_r = niov;
+    return 0;
+}
+
+void xm_encoder_stats(const struct xm_encoder *e, struct xm_codec_stats *st_r)
+{
+    *st_r = e->st;
+}

@@ -1,0 +1,64 @@
+/*
+ * encoder.h - the sender's page encoder: which encoding each page of a
+ * PAGES record goes out with, and the payload pieces to write.
+ *
+ * Per page, in this order:
+ *   1. all zero                      -> XM_ENC_ZERO
+ *   2. sent before and in the delta cache, and the XOR runs fit in
+ *      XM_DELTA_MAX                  -> XM_ENC_DELTA
+ *   3. otherwise the page joins the record's bulk, which goes out as one
+ *      LZ4 or zstd block (XM_ENC_LZ4/ZSTD) when that pays, else RAW.
+ * Pages are never encoded from live guest memory: a running guest may
+ * change a page between two reads, so the encoder copies it first (unless
+ * the caller says the guest is stopped) and caches the copy that went out.
+ *
+ * Choosing the block codec ("auto"): for B bulk bytes, raw costs B / link
+ * and a codec costs B / speed + B x ratio / link, where link is the write
+ * speed measured on the stream and speed and ratio are measured on the
+ * batches the codec compressed (moving averages). The cheapest wins; a
+ * codec not used for XM_ENCODER_RESAMPLE batches is tried again so its
+ * figures stay current. With one codec forced, that codec is used unless
+ * its block would not be smaller than the raw pages.
+ */
+#ifndef XM_ENCODER_H
+#define XM_ENCODER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "stream-format.h"
+#include "xenmig.h"
+
+#define XM_ENCODER_RESAMPLE 64
+
+struct xm_encoder;
+
+/*
+ * An encoder for a guest of @nr_pfns pages using what @features (the set
+ * agreed with the receiver) and @c allow.
+ */
+int xm_encoder_new(const struct xm_compress *c, uint64_t features,
+                   uint64_t nr_pfns, struct xm_encoder **enc_r);
+void xm_encoder_free(struct xm_encoder *e);
+
+/*
+ * Encode @n pages (@pages[i] is pfn @pfns[i], mapped) sent in pass
+ * @iteration. @stable: the guest is stopped, pages may be read in place.
+ * Fills @enc[0..n) and @iov[0..*niov_r) with the payload pieces, which
+ * stay valid until the next call. @iov must have room for 2n + 2 entries.
+ */
+int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
+                     const uint64_t *pfns, void *const *pages, unsigned n,
+                     bool stable, uint8_t *enc, struct iovec *iov,
+                     unsigned *niov_r);
+
+/* The stream took @ns to write @bytes: a link speed sample. */
+void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,
+                            uint64_t ns);
+
+/* Totals since xm_encoder_new(). */
+void xm_encoder_stats(const struct xm_encoder *e,
+                      struct xm_codec_stats *st_r);
+
+#endif /* XM_ENCODER_H */
