@@ -22,7 +22,10 @@
  * Delta runs (XOR of the new page against the copy sent last time):
  * a sequence of (varint skip, varint length, length bytes of XOR) with
  * skip = unchanged bytes before the run; the runs cover at most 4096
- * bytes. An empty sequence means the page did not change. The receiver
+ * bytes. An empty sequence means the page did not change. A varint is
+ * unsigned LEB128 (7 bits a byte, least significant group first, the top
+ * bit set on every byte but the last), at most 4096, in its shortest
+ * form; a length is at least 1. Anything else is malformed. The receiver
  * needs no cache of its own: the last copy sent is what its guest page
  * holds, so it XORs the runs into the page in place. The sender's cache
  * keeps the bytes it actually sent (never the live page), so the two
@@ -93,7 +96,10 @@ void xm_delta_cache_overflow(struct xm_delta_cache *cache);
 struct xm_block_codec_ops {
     const char *name;  /* "lz4", "zstd" */
     uint8_t encoding;  /* XM_ENC_LZ4 / XM_ENC_ZSTD */
-    /* A state with reused contexts at @level (0: the codec's default). */
+    /*
+     * A state with reused contexts at @level (0: the codec's default).
+     * 0, -EINVAL for a level the codec does not have, or -ENOMEM.
+     */
     int (*new_state)(int level, void **state_r);
     void (*free_state)(void *state);
     /* Bound on the compressed size of @len input bytes. */
