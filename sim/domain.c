@@ -12,6 +12,7 @@
  * down (threads, tracking, RAM) at once; the last reference frees it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
