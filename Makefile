@@ -1,4 +1,5 @@
-# xenmig top-level Makefile: all, check, bench, install, clean.
+# xenmig top-level Makefile: all, check, bench, install, uninstall, deb,
+# rpm, clean.
 # Sources are found by directory, so a new file needs no edit here:
 #   save-restore/*.c -> libxenmig.a      (the engine)
 #   sim/*.c          -> xenmig-simd       (the simulated hypervisor)
@@ -9,11 +10,44 @@
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+# override: these are needed, so they are kept even when CFLAGS is given
+# on the command line (as rpm's %build does).
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
             -D_GNU_SOURCE -pthread -Isave-restore
+CPPFLAGS ?=
 LDFLAGS  ?=
-PREFIX   ?= /usr
-DESTDIR  ?=
+
+# Install layout (GNU-style names; the packages set LIBDIR to the
+# multiarch or lib64 directory, and rpm sets LIBEXECDIR to /usr/libexec).
+# xenmig is an admin tool like xl, so it goes in sbin; xenmig-simd is only
+# run by 'xenmig sim-host' and the tests, so it goes in a private directory.
+DESTDIR      ?=
+PREFIX       ?= /usr
+BINDIR       ?= $(PREFIX)/bin
+SBINDIR      ?= $(PREFIX)/sbin
+LIBDIR       ?= $(PREFIX)/lib
+LIBEXECDIR   ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+DATADIR      ?= $(PREFIX)/share
+MANDIR       ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(DATADIR)/bash-completion/completions
+# For xenmigd when it comes: its conffile and hooks under
+# $(SYSCONFDIR)/xenmig, its unit in $(SYSTEMDUNITDIR).
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL      ?= install
+
+VERSION  := $(shell sed -n 's/^\#define XM_VERSION_STRING "\(.*\)"/\1/p' save-restore/xenmig.h)
+# Where xenmig looks for xenmig-simd, relative to its own directory, so an
+# installed tree works wherever DESTDIR puts it.
+SIMD_DIR    := $(LIBEXECDIR)/xenmig
+SIMD_RELDIR := $(shell realpath -m --relative-to=$(SBINDIR) $(SIMD_DIR))
+# The headers a program using libxenmig needs; they go in
+# $(INCLUDEDIR)/xenmig/ (names like backend.h are too generic for
+# /usr/include), so a program writes #include <xenmig/xenmig.h>.
+# codec.h stays private until the codecs it declares are in the library.
+PUBLIC_HEADERS := xenmig.h backend.h sim.h sim-proto.h stream-format.h
 
 PKGS_LIB  = liblz4 libzstd
 PKGS_CLI  = yajl
@@ -29,49 +63,133 @@ CLI_SRC  := $(wildcard toolstack/*.c)
 CLI_OBJ  := $(CLI_SRC:.c=.o)
 TEST_SRC := $(wildcard tests/check-*.c)
 TESTS    := $(TEST_SRC:.c=)
+# The suites that start xenmig-simd (userfaultfd: root or a sysctl); the
+# others are quick and need nothing, so package builds run just those.
+SIM_TESTS  := tests/check-restore tests/check-sim
+UNIT_TESTS := $(filter-out $(SIM_TESTS),$(TESTS))
 BENCH_SRC:= $(wildcard bench/*.c)
 BENCHES  := $(BENCH_SRC:.c=)
 LIB      := save-restore/libxenmig.a
 LIBS     := -lpthread -lm
 
-all: $(LIB) sim/xenmig-simd toolstack/xenmig $(TESTS) $(BENCHES)
+all: progs $(TESTS) $(BENCHES)
+
+# What 'make install' installs (the packages build only this).
+progs: $(LIB) sim/xenmig-simd toolstack/xenmig
 
 save-restore/%.o: save-restore/%.c $(wildcard save-restore/*.h)
-	$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 sim/%.o: sim/%.c $(wildcard sim/*.h save-restore/*.h)
-	$(CC) $(CFLAGS) -Isim -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Isim -c -o $@ $<
 
 sim/xenmig-simd: $(SIM_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SIM_OBJ) $(LIB) $(LIBS)
 
 toolstack/%.o: toolstack/%.c $(wildcard toolstack/*.h save-restore/*.h)
-	$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS_CLI)) -Itoolstack -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_CLI)) -Itoolstack -c -o $@ $<
+
+# Rewritten only when the layout changes, so cmd-sim.o is rebuilt then.
+toolstack/cmd-sim.o: toolstack/paths.h
+toolstack/paths.h: FORCE
+	@printf '#define XM_SIMD_RELDIR "%s"\n' '$(SIMD_RELDIR)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 toolstack/xenmig: $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) \
 	    $(call pc_libs,$(PKGS_CLI) $(PKGS_LIB)) $(LIBS)
 
 tests/check-%: tests/check-%.c $(LIB) $(wildcard tests/*.h)
-	$(CC) $(CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests -o $@ $< $(LIB) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
 	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(LIBS)
 
 bench/%: bench/%.c $(LIB)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(call pc_libs,$(PKGS_LIB)) $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(call pc_libs,$(PKGS_LIB)) $(LIBS)
 
 # Every test: the Check suites, then the integration scripts.
 check: all
 	tests/run-all.sh $(TESTS)
 
+# The Check suites that need no sim host: what package builds run.
+check-unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
+
 bench: all
 	bench/run.sh
 
+# Man pages go in uncompressed: the packaging compresses them.
+install: progs
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SIMD_DIR) \
+	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/xenmig \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 toolstack/xenmig $(DESTDIR)$(SBINDIR)/xenmig
+	$(INSTALL) -m 755 sim/xenmig-simd $(DESTDIR)$(SIMD_DIR)/xenmig-simd
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libxenmig.a
+	$(INSTALL) -m 644 $(addprefix save-restore/,$(PUBLIC_HEADERS)) \
+	    $(DESTDIR)$(INCLUDEDIR)/xenmig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|' \
+	    save-restore/xenmig.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/xenmig.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/xenmig.pc
+	$(INSTALL) -m 644 man/xenmig.1 $(DESTDIR)$(MANDIR)/man1/xenmig.1
+	$(INSTALL) -m 644 man/xenmig-stream.7 $(DESTDIR)$(MANDIR)/man7/xenmig-stream.7
+	$(INSTALL) -m 644 completion/xenmig.bash $(DESTDIR)$(BASHCOMPDIR)/xenmig
+
+# Removes what install put in, and the directories only xenmig uses.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/xenmig $(DESTDIR)$(SIMD_DIR)/xenmig-simd \
+	    $(DESTDIR)$(LIBDIR)/libxenmig.a \
+	    $(addprefix $(DESTDIR)$(INCLUDEDIR)/xenmig/,$(PUBLIC_HEADERS)) \
+	    $(DESTDIR)$(PKGCONFIGDIR)/xenmig.pc \
+	    $(DESTDIR)$(MANDIR)/man1/xenmig.1 \
+	    $(DESTDIR)$(MANDIR)/man7/xenmig-stream.7 \
+	    $(DESTDIR)$(BASHCOMPDIR)/xenmig
+	-rmdir $(DESTDIR)$(SIMD_DIR) $(DESTDIR)$(INCLUDEDIR)/xenmig
+
+# Packages are built from a copy of the tracked (and new, not ignored)
+# files, so neither build writes outside dist/ or leaves objects here.
+# The files carry the last commit's time: reproducible, and not "ancient"
+# (lintian fails a package whose files are dated 1970).
+DIST    := dist
+TARBALL := $(DIST)/xenmig-$(VERSION).tar.gz
+
+dist: $(TARBALL)
+$(TARBALL): FORCE
+	mkdir -p $(DIST)
+	git ls-files -z --cached --others --exclude-standard \
+	    | tar --null -T - --transform 's|^|xenmig-$(VERSION)/|' \
+	        --owner=0 --group=0 --mtime=@$$(git log -1 --format=%ct) -czf $@
+
+# -b: binary packages only (there is no upstream tarball to sign or ship).
+deb: $(TARBALL)
+	rm -rf $(DIST)/deb && mkdir -p $(DIST)/deb
+	tar -xzf $(TARBALL) -C $(DIST)/deb
+	cd $(DIST)/deb/xenmig-$(VERSION) && dpkg-buildpackage -us -uc -b
+	cp $(DIST)/deb/*.deb $(DIST)/deb/*.buildinfo $(DIST)/deb/*.changes \
+	    $(DIST)/
+
+# --nodeps: the BuildRequires name Fedora/RHEL packages, which rpm cannot
+# find on a Debian host (the build dependencies come from apt there).
+rpm: $(TARBALL)
+	rm -rf $(DIST)/rpmbuild
+	mkdir -p $(DIST)/rpmbuild/SOURCES
+	cp $(TARBALL) $(DIST)/rpmbuild/SOURCES/
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(DIST)/rpmbuild" \
+	    xenmig.spec
+	cp $(DIST)/rpmbuild/RPMS/*/*.rpm $(DIST)/
+
 clean:
 	rm -f save-restore/*.o sim/*.o toolstack/*.o $(LIB) sim/xenmig-simd \
-	    toolstack/xenmig $(TESTS) $(BENCHES)
-	rm -rf bench/out tests/out
+	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES)
+	rm -rf bench/out tests/out $(DIST)
 
-.PHONY: all check bench clean
+FORCE:
+
+.PHONY: all progs check check-unit bench install uninstall dist deb rpm \
+	clean FORCE

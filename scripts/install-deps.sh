@@ -1,9 +1,22 @@
 #!/bin/sh
 # Install xenmig's build and test dependencies from Debian's archive.
+#   scripts/install-deps.sh              what 'make' and 'make check' need
+#   scripts/install-deps.sh --packaging  what scripts/check-packages.sh
+#                                        needs too ('make deb', 'make rpm',
+#                                        lintian, man, bash completion)
 # Safe to run again: apt-get skips what is there.
 set -e
 PKGS="build-essential pkg-config libxen-dev libyajl-dev libglib2.0-dev \
 check liblz4-dev libzstd-dev python3 groff-base"
+PACKAGING_PKGS="debhelper lintian rpm man-db bash-completion git"
+case ${1-} in
+"") ;;
+--packaging) PKGS="$PKGS $PACKAGING_PKGS" ;;
+*)
+    echo "usage: $0 [--packaging]" >&2
+    exit 2
+    ;;
+esac
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
