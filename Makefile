@@ -46,7 +46,7 @@ SIMD_RELDIR := $(shell realpath -m --relative-to=$(SBINDIR) $(SIMD_DIR))
 # The headers a program using libxenmig needs; they go in
 # $(INCLUDEDIR)/xenmig/ (names like backend.h are too generic for
 # /usr/include), so a program writes #include <xenmig/xenmig.h>.
-# codec.h stays private until the codecs it declares are in the library.
+# codec.h and encoder.h are the library's own business: not installed.
 PUBLIC_HEADERS := xenmig.h backend.h sim.h sim-proto.h stream-format.h
 
 PKGS_LIB  = liblz4 libzstd
