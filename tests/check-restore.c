@@ -9,10 +9,11 @@
  *
  * core    a minimal stream restores with the right memory; an unknown
  *         optional record is skipped; a matching VERIFY passes
- * errors  unknown mandatory record, encoding not agreed, feature not
- *         offered, pfn past the end, records out of order, END before the
- *         vCPU state, a cut stream, another backend's stream, a digest
- *         mismatch, a count over the limit
+ * errors  unknown mandatory record, encoding not agreed (zero, lz4),
+ *         feature not offered, pfn past the end, records out of order,
+ *         END before the vCPU state, a cut stream, another backend's
+ *         stream, a digest mismatch, a count over the limit, a corrupt
+ *         lz4 block, a corrupt delta
  */
 #include <sys/mman.h>
 
@@ -47,6 +48,7 @@ struct shape {
     int verify;              /* 1: a right VERIFY, -1: a wrong one */
     uint32_t count_override; /* if set: the PAGES count field */
     bool no_end;             /* stop before END */
+    uint8_t page_enc;        /* pfn 1's encoding (RAW unless set) */
 };
 
 /* The page at pfn 1 holds this pattern; every other page is zero. */
@@ -131,9 +133,20 @@ static void write_pages(struct xm_stream *s, const struct shape *sh)
         { page, XM_PAGE_SIZE },
     };
 
+    /* A delta whose skip is an overlong varint; a block of garbage. */
+    static uint8_t bad_delta[] = { 5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f };
+    static uint8_t bad_block[4 + 64] = { 64 };
+
     if (sh->count_override)
         rp.count = sh->count_override;
     pattern(page);
+    if (sh->page_enc) {
+        enc[0] = sh->page_enc;
+        if (sh->page_enc == XM_ENC_DELTA)
+            iov[3] = (struct iovec){ bad_delta, sizeof(bad_delta) };
+        else
+            iov[3] = (struct iovec){ bad_block, sizeof(bad_block) };
+    }
     ck_assert_int_eq(xm_stream_write_record(s, XM_REC_PAGES, iov, 4), 0);
 }
 
@@ -352,6 +365,38 @@ START_TEST(rejects_page_count_over_limit)
 }
 END_TEST
 
+START_TEST(rejects_block_codec_not_agreed)
+{
+    struct shape sh = good();
+    uint32_t domid;
+
+    sh.page_enc = XM_ENC_LZ4;
+    refused(receive(&sh, &domid), "uses page encoding 3, which was not agreed");
+}
+END_TEST
+
+START_TEST(rejects_corrupt_block)
+{
+    struct shape sh = good();
+    uint32_t domid;
+
+    sh.offer = sh.in_use = XM_FEAT_ZERO_PAGES | XM_FEAT_LZ4;
+    sh.page_enc = XM_ENC_LZ4;
+    refused(receive(&sh, &domid), "the lz4 block (pfn 0x1 and 0 more) does not decode");
+}
+END_TEST
+
+START_TEST(rejects_corrupt_delta)
+{
+    struct shape sh = good();
+    uint32_t domid;
+
+    sh.offer = sh.in_use = XM_FEAT_ZERO_PAGES | XM_FEAT_DELTA;
+    sh.page_enc = XM_ENC_DELTA;
+    refused(receive(&sh, &domid), "the delta for pfn 0x1 does not decode");
+}
+END_TEST
+
 static Suite *restore_suite(void)
 {
     Suite *s = suite_create("restore");
@@ -375,6 +420,9 @@ static Suite *restore_suite(void)
     tcase_add_test(errors, rejects_other_backend);
     tcase_add_test(errors, rejects_digest_mismatch);
     tcase_add_test(errors, rejects_page_count_over_limit);
+    tcase_add_test(errors, rejects_block_codec_not_agreed);
+    tcase_add_test(errors, rejects_corrupt_block);
+    tcase_add_test(errors, rejects_corrupt_delta);
     suite_add_tcase(s, core);
     suite_add_tcase(s, errors);
     return s;
