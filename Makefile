@@ -77,6 +77,8 @@ all: progs $(TESTS) $(BENCHES)
 # What 'make install' installs (the packages build only this).
 progs: $(LIB) sim/xenmig-simd toolstack/xenmig
 
+tests: $(TESTS)
+
 save-restore/%.o: save-restore/%.c $(wildcard save-restore/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
 
@@ -116,6 +118,10 @@ check: all
 # The Check suites that need no sim host: what package builds run.
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
+
+# The same tests against a build with ASan and UBSan (in a copy of the tree).
+check-asan:
+	scripts/check-asan.sh
 
 bench: all
 	bench/run.sh
@@ -191,5 +197,5 @@ clean:
 
 FORCE:
 
-.PHONY: all progs check check-unit bench install uninstall dist deb rpm \
-	clean FORCE
+.PHONY: all progs tests check check-unit check-asan bench install uninstall \
+	dist deb rpm clean FORCE
