@@ -13,6 +13,7 @@
  * DIRTY fills it and we copy it out to the caller.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,25 @@ struct sim_map {
     uint8_t *base;                /* all of its RAM */
     uint64_t nr_pfns;             /* pages mapped */
     bool writable;                /* mapped PROT_WRITE too */
+    struct populate *pop;         /* faulting it in, or NULL */
 };
+
+/*
+ * Faulting a whole mapping in, in the background: a migration touches
+ * every page, one populate call per chunk is several times cheaper than a
+ * fault per page (and for a receiver each first fault also clears the
+ * page), and done by a thread it overlaps with the transfer instead of
+ * holding it up.
+ */
+struct populate {
+    uint8_t *base;                /* the mapping */
+    size_t len;                   /* its length */
+    int advice;                   /* MADV_POPULATE_READ or _WRITE */
+    volatile bool stop;           /* the mapping is going away */
+    pthread_t tid;                /* the thread doing it */
+};
+
+#define POPULATE_CHUNK (32u << 20)
 
 /* A connection to one sim host. */
 struct sim_backend {
@@ -227,6 +246,46 @@ fail:
     return rc;
 }
 
+static void *populate_main(void *arg)
+{
+    struct populate *p = arg;
+    size_t off;
+
+    for (off = 0; off < p->len && !p->stop; off += POPULATE_CHUNK)
+        madvise(p->base + off, p->len - off < POPULATE_CHUNK
+                                   ? p->len - off : POPULATE_CHUNK,
+                p->advice);
+    return NULL;
+}
+
+/* Start faulting @m in; without a thread the pages just fault on use. */
+static void populate_start(struct sim_map *m)
+{
+    struct populate *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return;
+    p->base = m->base;
+    p->len = m->nr_pfns * PAGE;
+    p->advice = m->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+    if (pthread_create(&p->tid, NULL, populate_main, p)) {
+        free(p);
+        return;
+    }
+    m->pop = p;
+}
+
+/* Stop and wait for it: before munmap, or before a populate for write. */
+static void populate_stop(struct sim_map *m)
+{
+    if (!m->pop)
+        return;
+    m->pop->stop = true;
+    pthread_join(m->pop->tid, NULL);
+    free(m->pop);
+    m->pop = NULL;
+}
+
 static void sim_close(struct xm_backend *be)
 {
     struct sim_backend *s = to_sim(be);
@@ -234,8 +293,10 @@ static void sim_close(struct xm_backend *be)
 
     if (!be)
         return;
-    for (i = 0; i < s->nr_maps; i++)
+    for (i = 0; i < s->nr_maps; i++) {
+        populate_stop(&s->maps[i]);
         munmap(s->maps[i].base, s->maps[i].nr_pfns * PAGE);
+    }
     free(s->maps);
     if (s->bitmap)
         munmap(s->bitmap, s->bitmap_size);
@@ -459,13 +520,6 @@ static int ram_of(struct sim_backend *s, uint32_t domid, bool writable,
     }
     if (!writable)
         mprotect(base, nr_pfns * PAGE, PROT_READ);
-    /*
-     * Fault the whole mapping in at once: a migration touches every page,
-     * and one populate call is several times faster than a page fault per
-     * page (for a receiver, each fault would also allocate the page).
-     */
-    madvise(base, nr_pfns * PAGE,
-            writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
     maps = realloc(s->maps, (s->nr_maps + 1) * sizeof(*maps));
     if (!maps) {
         munmap(base, nr_pfns * PAGE);
@@ -479,6 +533,8 @@ static int ram_of(struct sim_backend *s, uint32_t domid, bool writable,
     m->base = base;
     m->nr_pfns = nr_pfns;
     m->writable = writable;
+    m->pop = NULL;
+    populate_start(m);
     *map_r = m;
     return 0;
 }
@@ -489,6 +545,7 @@ static void drop_map(struct sim_backend *s, uint32_t domid)
 
     if (!m)
         return;
+    populate_stop(m);
     munmap(m->base, m->nr_pfns * PAGE);
     *m = s->maps[--s->nr_maps];
 }

@@ -111,8 +111,9 @@ int main(void)
     return 0;
 }
 EOF
+# ${LDFLAGS-}: a sanitized library (make check-asan) needs the runtime too
 cc -Wall -Werror $($PC --cflags xenmig) -o "$WORK/consumer" "$WORK/consumer.c" \
-    $libs 2> "$WORK/cc.err" || fail "the consumer does not build: $(cat "$WORK/cc.err")"
+    $libs ${LDFLAGS-} 2> "$WORK/cc.err" || fail "the consumer does not build: $(cat "$WORK/cc.err")"
 [ "$("$WORK/consumer")" = "$VERSION" ] || fail "the consumer did not run"
 
 note "bash completion"
