@@ -1,0 +1,70 @@
+#!/bin/sh
+# make-guest.sh: the QEMU comparison's guest, built into bench/out/qemu/:
+#   vmlinuz        Debian's kernel (apt-get download, dpkg-deb -x; the
+#                  host's own kernel is not touched)
+#   dirty          bench/qemu/dirty.c, static
+#   initramfs.gz   busybox-static, dirty, and an /init that mounts
+#                  proc/sys/tmpfs, reads "dirty=RATE:WSET" from the kernel
+#                  command line and runs the workload on the serial console
+# A step whose output exists is skipped (delete bench/out/qemu to redo).
+# Needs: apt-get, dpkg-deb, gcc, cpio, gzip, busybox-static.
+set -eu
+cd "$(dirname "$0")/../.."
+OUT=bench/out/qemu
+mkdir -p "$OUT"
+
+if [ ! -s "$OUT/vmlinuz" ]; then
+    # The version linux-image-amd64 points at, e.g. linux-image-6.1.0-56-amd64
+    pkg=$(apt-cache depends linux-image-amd64 |
+          awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    [ -n "$pkg" ] || { echo "make-guest: no linux-image package found" >&2; exit 1; }
+    tmp=$(mktemp -d /tmp/xenmig-kernel.XXXXXX)
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$tmp" && apt-get download "$pkg" >/dev/null)
+    dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/root"
+    cp "$tmp"/root/boot/vmlinuz-* "$OUT/vmlinuz.part"
+    echo "$pkg" > "$OUT/kernel-package"
+    mv "$OUT/vmlinuz.part" "$OUT/vmlinuz"
+    rm -rf "$tmp"
+    trap - EXIT
+fi
+
+if [ ! -x "$OUT/dirty" ] || [ bench/qemu/dirty.c -nt "$OUT/dirty" ]; then
+    gcc -static -O2 -Wall -Wextra -o "$OUT/dirty" bench/qemu/dirty.c
+fi
+
+if [ ! -s "$OUT/initramfs.gz" ] || [ "$OUT/dirty" -nt "$OUT/initramfs.gz" ] ||
+   [ "$0" -nt "$OUT/initramfs.gz" ]; then
+    [ -x /bin/busybox ] || { echo "make-guest: needs busybox-static (apt-get install busybox-static)" >&2; exit 1; }
+    tmp=$(mktemp -d /tmp/xenmig-initramfs.XXXXXX)
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp/bin" "$tmp/proc" "$tmp/sys" "$tmp/tmp" "$tmp/dev"
+    cp /bin/busybox "$tmp/bin/busybox"
+    cp "$OUT/dirty" "$tmp/bin/dirty"
+    cat > "$tmp/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+spec=
+for arg in $(cat /proc/cmdline); do
+    case $arg in dirty=*) spec=${arg#dirty=} ;; esac
+done
+rate=${spec%%:*}
+wset=${spec#*:}
+[ -n "$spec" ] && [ "$wset" != "$spec" ] || { rate=0; wset=64; }
+echo "init: uptime $(cut -d' ' -f1 /proc/uptime) s, running dirty $rate $wset"
+dirty "$rate" "$wset"
+echo "init: dirty exited with $?"
+exec sh
+EOF
+    chmod 755 "$tmp/init"
+    (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -6 > "$OUT/initramfs.gz.part"
+    mv "$OUT/initramfs.gz.part" "$OUT/initramfs.gz"
+    rm -rf "$tmp"
+    trap - EXIT
+fi
+ls -l "$OUT/vmlinuz" "$OUT/initramfs.gz"
