@@ -14,7 +14,7 @@
  *   4. every 10 ms, rewrite whole random 4 KiB pages of the working set
  *      with content no earlier write had, as many as RATE MiB/s owes for
  *      the time so far (at most 1024 per step: a guest that cannot keep
- *      up just runs slower, as the sim's vCPUs do), and every 10 s print
+ *      up just runs slower, as the sim's vCPUs do), and every 2 s print
  *      "dirty: X MiB/s" with the rate actually reached.
  *
  * Built static (gcc -static -O2) by make-guest.sh; no libc beyond that.
@@ -30,7 +30,7 @@
 #define PAGE 4096u
 #define PAGES_PER_MIB 256u
 #define STEP_NS 10000000ull /* one rate step */
-#define REPORT_NS 10000000000ull
+#define REPORT_NS 2000000000ull
 #define MAX_BATCH 1024u
 #define TEXT_FILES 4
 #define TEXT_FILE_BYTES (4u << 20)
