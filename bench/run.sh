@@ -127,18 +127,19 @@ QWSET=$((QMIB / 2))
 echo "== QEMU ${QMIB} MiB (+8 KiB) guest against xenmig"
 bench/qemu/make-guest.sh > /dev/null || exit 1
 run warmup-q "$QMIB" text idle --compress none
-for wl in idle u50; do
-    if [ $wl = idle ]; then swl=idle; rate=0; else swl="uniform:50:$QWSET"; rate=50; fi
+# (not $wl: run() sets it)
+for qwl in idle u50; do
+    if [ $qwl = idle ]; then swl=idle; rate=0; else swl="uniform:50:$QWSET"; rate=50; fi
     for c in auto none; do
-        run "q-xenmig-$wl-$c" "$QMIB" text "$swl" --downtime 300 \
+        run "q-xenmig-$qwl-$c" "$QMIB" text "$swl" --downtime 300 \
             --max-bandwidth "$QBW" --compress $c --verify
     done
     for m in default xbzrle multifd-zstd; do
         python3 bench/qemu/migrate.py run --mode $m --rate $rate \
             --wset "$QWSET" --ram-kib $((QMIB * 1024 + 8)) --downtime 300 \
-            --bandwidth "$QBW" --json-out "$OUT/q-qemu-$wl-$m.json" \
-            > /dev/null 2> "$OUT/q-qemu-$wl-$m.err" ||
-            echo "qemu $wl $m: not verified or failed, see $OUT/q-qemu-$wl-$m.json" >&2
+            --bandwidth "$QBW" --json-out "$OUT/q-qemu-$qwl-$m.json" \
+            > /dev/null 2> "$OUT/q-qemu-$qwl-$m.err" ||
+            echo "qemu $qwl $m: not verified or failed, see $OUT/q-qemu-$qwl-$m.json" >&2
     done
 done
 
