@@ -327,8 +327,9 @@ def run(args, work, netns):
                 if info.get("status") in ("completed", "failed", "cancelled"):
                     break
         except RunError:
+            # timed out or interrupted: the guest stays on the source
+            res["status"] = "cancelled"
             src.qmp.cmd("migrate_cancel")
-            res["status"] = "timeout"
             raise
         res["status"] = info.get("status")
         if res["status"] != "completed":
@@ -404,7 +405,7 @@ def capture(args, work):
         shutil.move(part, out)
         res["sha256"] = file_hash(out)
         res["ok"] = True
-    except (RunError, OSError, ValueError) as e:
+    except (RunError, OSError, ValueError, KeyError) as e:
         res["ok"] = False
         res["error"] = str(e)
     finally:
@@ -452,14 +453,21 @@ def main():
     netns = False
     if args.cmd == "run" and not args.no_netns:
         netns = enter_private_netns()
-    # SIGTERM/SIGINT run the finally blocks that stop the QEMUs
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    # SIGTERM becomes a failed run: the QEMUs are stopped, the temporary
+    # files removed and the JSON says what happened. Once only, so the
+    # clean-up itself is not interrupted.
+    def on_term(signum, _frame):
+        signal.signal(signum, signal.SIG_IGN)
+        raise RunError(f"interrupted by signal {signum}")
+    signal.signal(signal.SIGTERM, on_term)
     work = tempfile.mkdtemp(prefix="xenmig-qemu.")
     try:
         res = (run(args, work, netns) if args.cmd == "run"
                else capture(args, work))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, onerror=lambda _f, path, exc: print(
+            f"migrate.py: cannot remove \"{path}\": {exc[1]}",
+            file=sys.stderr))
     text = json.dumps(res, indent=1)
     print(text)
     if args.json_out:
