@@ -214,10 +214,10 @@ int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
         return sim_fail(err, -EINVAL, "unknown fill %u", fill);
     /*
      * fallocate() below does not fail on a memfd larger than the host's
-     * memory: the OOM killer runs instead. fuzz-receive found it: a
-     * stream whose DOMAIN_HEADER claimed more pages than this host has
-     * got simd killed and took other processes with it. Refuse up front,
-     * as Xen refuses a domain it has no memory for.
+     * memory: the OOM killer runs instead. A fuzz-receive run had simd
+     * OOM-killed here, and other processes with it (a stream's
+     * DOMAIN_HEADER may ask for more pages than this host has). Refuse
+     * up front, as Xen refuses a domain it has no memory for.
      */
     if (mem_available() && nr_pfns > mem_available() / PAGE)
         return sim_fail(err, -ENOMEM,
