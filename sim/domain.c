@@ -215,9 +215,9 @@ int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
     /*
      * fallocate() below does not fail on a memfd larger than the host's
      * memory: the OOM killer runs instead. A fuzz-receive run had simd
-     * OOM-killed here, and other processes with it (a stream's
-     * DOMAIN_HEADER may ask for more pages than this host has). Refuse
-     * up front, as Xen refuses a domain it has no memory for.
+     * OOM-killed here (a stream's DOMAIN_HEADER may ask for more pages
+     * than this host has). Refuse up front, as Xen refuses a domain it
+     * has no memory for.
      */
     if (mem_available() && nr_pfns > mem_available() / PAGE)
         return sim_fail(err, -ENOMEM,
