@@ -1,11 +1,12 @@
-# xenmig top-level Makefile: all, check, bench, install, uninstall, deb,
-# rpm, clean.
+# xenmig top-level Makefile: all, check, bench, fuzz, install, uninstall,
+# deb, rpm, clean.
 # Sources are found by directory, so a new file needs no edit here:
 #   save-restore/*.c -> libxenmig.a      (the engine)
 #   sim/*.c          -> xenmig-simd       (the simulated hypervisor)
 #   toolstack/*.c    -> xenmig            (the CLI)
 #   tests/check-*.c  -> one Check suite each
 #   bench/*.c        -> one benchmark tool each
+#   tests/fuzz/fuzz-*.c -> one libFuzzer harness each (make fuzz only)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -65,7 +66,7 @@ TEST_SRC := $(wildcard tests/check-*.c)
 TESTS    := $(TEST_SRC:.c=)
 # The suites that start xenmig-simd (userfaultfd: root or a sysctl); the
 # others are quick and need nothing, so package builds run just those.
-SIM_TESTS  := tests/check-restore tests/check-sim
+SIM_TESTS  := tests/check-restore tests/check-sim tests/check-fuzz-regress
 UNIT_TESTS := $(filter-out $(SIM_TESTS),$(TESTS))
 BENCH_SRC:= $(wildcard bench/*.c)
 BENCHES  := $(BENCH_SRC:.c=)
@@ -108,6 +109,9 @@ tests/check-%: tests/check-%.c $(LIB) $(wildcard tests/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
 	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(LIBS)
 
+# It includes the fuzz harnesses and replays tests/fuzz/regress/.
+tests/check-fuzz-regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+
 bench/%: bench/%.c $(LIB)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(call pc_libs,$(PKGS_LIB)) $(LIBS)
 
@@ -122,6 +126,60 @@ check-unit: $(UNIT_TESTS)
 # The same tests against a build with ASan and UBSan (in a copy of the tree).
 check-asan:
 	scripts/check-asan.sh
+
+# libFuzzer harnesses (clang): the library compiled again with coverage,
+# ASan and UBSan into tests/fuzz/build/ (never next to the normal
+# objects), a seed corpus the project writes (make-corpus, against a sim
+# host), then each harness for FUZZ_SECONDS. A crash stops that harness,
+# is saved as tests/fuzz/crashes/<harness>-*, and fails the target.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_FLAGS   ?= -use_value_profile=1 -timeout=20 -rss_limit_mb=4096
+FUZZ_DIR     := tests/fuzz/build
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+                -D_GNU_SOURCE -pthread -Isave-restore -Itests/fuzz \
+                $(call pc_cflags,$(PKGS_LIB))
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ := $(patsubst save-restore/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRC))
+FUZZ_LIB     := $(FUZZ_DIR)/libxenmig-fuzz.a
+
+$(FUZZ_DIR)/lib/%.o: save-restore/%.c $(wildcard save-restore/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+	    $(FUZZ_LIB) $(call pc_libs,$(PKGS_LIB)) $(LIBS)
+
+# The corpus generator is an ordinary program against the normal library.
+$(FUZZ_DIR)/make-corpus: tests/fuzz/make-corpus.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(call pc_libs,$(PKGS_LIB)) $(LIBS)
+
+fuzz-build: $(FUZZERS) $(FUZZ_DIR)/make-corpus
+
+fuzz-corpus: $(FUZZ_DIR)/make-corpus sim/xenmig-simd
+	$(FUZZ_DIR)/make-corpus tests/fuzz/corpus
+
+fuzz: fuzz-build fuzz-corpus
+	@mkdir -p tests/fuzz/crashes; failed=; \
+	for f in $(FUZZERS); do h=$$(basename $$f); \
+	    echo "== $$h for $(FUZZ_SECONDS) s"; \
+	    mkdir -p tests/fuzz/corpus/$$h; \
+	    $$f $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 -artifact_prefix=tests/fuzz/crashes/$$h- \
+	        tests/fuzz/corpus/$$h 2>&1 | tee tests/fuzz/build/$$h.log \
+	        | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec|==[0-9]+== ?ERROR|SUMMARY|artifact_prefix|Test unit written)'; \
+	    grep -q 'Test unit written' tests/fuzz/build/$$h.log && failed="$$failed $$h"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "crashes in:$$failed (tests/fuzz/crashes/)"; exit 1; fi
 
 bench: all
 	bench/run.sh
@@ -193,9 +251,10 @@ rpm: $(TARBALL)
 clean:
 	rm -f save-restore/*.o sim/*.o toolstack/*.o $(LIB) sim/xenmig-simd \
 	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES)
-	rm -rf bench/out tests/out $(DIST)
+	rm -rf bench/out tests/out $(DIST) $(FUZZ_DIR)
 
 FORCE:
 
-.PHONY: all progs tests check check-unit check-asan bench install uninstall \
+.PHONY: all progs tests check check-unit check-asan fuzz fuzz-build \
+	fuzz-corpus bench install uninstall \
 	dist deb rpm clean FORCE

@@ -138,10 +138,6 @@ static int on_domain_header(struct receiver *r, const void *body,
         return fail(r, -EPROTO,
                     "the stream carries a \"%s\" domain; this host's backend is \"%s\"",
                     r->dh.backend, want);
-    r->nonzero = calloc((r->dh.nr_pfns + BITS_PER_LONG - 1) / BITS_PER_LONG,
-                        sizeof(unsigned long));
-    if (!r->nonzero)
-        return fail(r, -ENOMEM, "out of memory for a page bitmap");
     r->sum->guest_pages = r->dh.nr_pfns;
     r->have_header = true;
     return 0;
@@ -164,6 +160,18 @@ static int on_domain_config(struct receiver *r, const void *body,
                     name, (unsigned long long)(r->dh.nr_pfns >> 8),
                     strerror(-rc));
     r->created = true;
+    /*
+     * Sized by the stream's nr_pfns, so only once the host has made a
+     * domain that large: a 6 KiB stream whose DOMAIN_HEADER claimed 2^35
+     * pages had us calloc 4 GiB (2^40 pages: 128 GiB) in on_domain_header
+     * before anything checked the size (fuzz-receive's malloc limit
+     * reports it; tests/fuzz/regress/fuzz-receive/huge-nr-pfns-*). The
+     * domain is ours now, so a failure here destroys it.
+     */
+    r->nonzero = calloc((r->dh.nr_pfns + BITS_PER_LONG - 1) / BITS_PER_LONG,
+                        sizeof(unsigned long));
+    if (!r->nonzero)
+        return fail(r, -ENOMEM, "out of memory for a page bitmap");
     LOGD(r->lg, XM_LOG_INFO, r->domid, "receiving domain \"%s\" (%llu MiB)",
          name, (unsigned long long)(r->dh.nr_pfns >> 8));
     return 0;

@@ -136,6 +136,22 @@ static void fill_text(uint8_t *ram, uint64_t nr_pfns, uint64_t seed)
     }
 }
 
+/* MemAvailable in bytes, from /proc/meminfo; 0 if it cannot be read. */
+static uint64_t mem_available(void)
+{
+    unsigned long long kb = 0;
+    char line[128];
+    FILE *f = fopen("/proc/meminfo", "r");
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
 static bool name_ok(const char *name, struct sim_err *err, int *rc_r)
 {
     size_t len = strnlen(name, XM_SIM_NAME_MAX);
@@ -196,6 +212,18 @@ int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
                         (unsigned long long)XM_SIM_MAX_PFNS);
     if (fill > XM_SIM_FILL_TEXT)
         return sim_fail(err, -EINVAL, "unknown fill %u", fill);
+    /*
+     * fallocate() below does not fail on a memfd larger than the host's
+     * memory: the OOM killer runs instead. A fuzz-receive run had simd
+     * OOM-killed here (a stream's DOMAIN_HEADER may ask for more pages
+     * than this host has). Refuse up front, as Xen refuses a domain it
+     * has no memory for.
+     */
+    if (mem_available() && nr_pfns > mem_available() / PAGE)
+        return sim_fail(err, -ENOMEM,
+                        "cannot allocate %llu MiB of guest RAM: the host has %llu MiB available",
+                        (unsigned long long)(nr_pfns >> 8),
+                        (unsigned long long)(mem_available() >> 20));
     pthread_mutex_lock(&table_lock);
     if (find_name(name, NULL))
         rc = sim_fail(err, -EEXIST, "a domain named \"%s\" exists", name);
