@@ -1,5 +1,5 @@
-# xenmig top-level Makefile: all, check, bench, install, uninstall, deb,
-# rpm, clean.
+# xenmig top-level Makefile: all, check, soak, bench, install, uninstall,
+# deb, rpm, clean.
 # Sources are found by directory, so a new file needs no edit here:
 #   save-restore/*.c -> libxenmig.a      (the engine)
 #   sim/*.c          -> xenmig-simd       (the simulated hypervisor)
@@ -123,6 +123,11 @@ check-unit: $(UNIT_TESTS)
 check-asan:
 	scripts/check-asan.sh
 
+# 200 back-and-forth and 10 concurrent verified migrations, then a short
+# run with the xenmig processes under valgrind (tests/soak.sh).
+soak: all
+	tests/soak.sh
+
 bench: all
 	bench/run.sh
 
@@ -197,5 +202,5 @@ clean:
 
 FORCE:
 
-.PHONY: all progs tests check check-unit check-asan bench install uninstall \
+.PHONY: all progs tests check check-unit check-asan soak bench install uninstall \
 	dist deb rpm clean FORCE
