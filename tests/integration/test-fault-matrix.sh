@@ -13,7 +13,7 @@
 start_host a
 start_host b
 on a sim-create -m 64 -w uniform:100 vm > /dev/null || fail "sim-create"
-MIG="--downtime 1 --max-iterations 4"
+MIG="--downtime 1 --max-iterations 4 --max-bandwidth 200"
 CASES=0
 
 # no_strays NAME: no xenmig CLI process of this test is left
@@ -89,7 +89,8 @@ run_mig drop:after-end ""
 failed_on_source "drop after-end" "the hand-over" "closed while waiting for COMPLETE|went away"
 
 # after GO: ambiguous for the sender; the receiver had GO and runs it
-run_mig drop:after-go ""
+# (it stalls a little first, so that its DONE cannot beat the drop)
+run_mig drop:after-go stall:after-go-before-unpause:2
 [ $rc = 1 ] || fail "drop after-go: migrate exited $rc"
 says "drop after-go" "$WORK/send.err" "during the hand-over.*closed while waiting for DONE"
 says "drop after-go" "$WORK/send.err" "kept paused as \"vm--migratedaway\""
@@ -124,10 +125,12 @@ on b migrate --verify vm "127.0.0.1:$(cat "$WORK/port.back")" > /dev/null \
 wait $p
 source_ok "after-go, moved back"
 
-# after GO with a paused receiver: both copies paused, same memory
+# after GO with a paused receiver that stalls: the sender times out
+# waiting for DONE; both copies paused, same memory
 RARGS="-p"
-run_mig drop:after-go ""
-[ $rc = 1 ] || fail "drop after-go -p: migrate exited $rc"
+run_mig "" stall:after-go-before-unpause:3 --timeout 1
+[ $rc = 1 ] || fail "after-go -p: migrate exited $rc"
+says "after-go -p" "$WORK/send.err" "during the hand-over.*timed out.*DONE"
 da=$(on a digest vm--migratedaway) || fail "digest on a"
 db=$(on b digest vm) || fail "digest on b"
 [ "$da" = "$db" ] || fail "after-go -p: source digest $da, destination $db"
@@ -253,7 +256,7 @@ bk dirty_bitmap:EFAULT "iteration 0" "" "dirty bitmap"
 bk map:ENOMEM "iteration 0" "" "cannot map"
 bk page_types:EIO "iteration 0" "" "page types"
 bk get_state:EIO "setup" "" "configuration"
-bk set_cpu_cap:EPERM "iteration" "--throttle-trigger 1" "throttle"
+bk set_cpu_cap:EPERM "iteration" "--throttle-trigger 1 --max-iterations 8" "throttle"
 bk suspend:EBUSY "stop-and-copy" "" "cannot suspend"
 bk rename:EIO "the hand-over" "" "cannot rename"
 # the undo itself fails: the message says so, recover finishes it
