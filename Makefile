@@ -1,5 +1,5 @@
-# xenmig top-level Makefile: all, check, bench, fuzz, install, uninstall,
-# deb, rpm, clean.
+# xenmig top-level Makefile: all, check, soak, bench, fuzz, install,
+# uninstall, deb, rpm, clean.
 # Sources are found by directory, so a new file needs no edit here:
 #   save-restore/*.c -> libxenmig.a      (the engine)
 #   sim/*.c          -> xenmig-simd       (the simulated hypervisor)
@@ -180,6 +180,10 @@ fuzz: fuzz-build fuzz-corpus
 	    grep -q 'Test unit written' tests/fuzz/build/$$h.log && failed="$$failed $$h"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "crashes in:$$failed (tests/fuzz/crashes/)"; exit 1; fi
+# 200 back-and-forth and 10 concurrent verified migrations, then a short
+# run with the xenmig processes under valgrind (tests/soak.sh).
+soak: all
+	tests/soak.sh
 
 bench: all
 	bench/run.sh
@@ -255,6 +259,5 @@ clean:
 
 FORCE:
 
-.PHONY: all progs tests check check-unit check-asan fuzz fuzz-build \
-	fuzz-corpus bench install uninstall \
-	dist deb rpm clean FORCE
+.PHONY: all progs tests check check-unit check-asan soak fuzz fuzz-build \
+	fuzz-corpus bench install uninstall dist deb rpm clean FORCE

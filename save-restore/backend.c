@@ -31,8 +31,13 @@ int xm_backend_open(const char *name, const char *address,
     if (!name)
         name = default_backend();
     for (i = 0; i < XM_ARRAY_SIZE(backends); i++) {
-        if (strcmp(backends[i]->name, name) == 0)
-            return backends[i]->open(address, lg, be_r);
+        if (strcmp(backends[i]->name, name) == 0) {
+            int rc = backends[i]->open(address, lg, be_r);
+
+            if (!rc)
+                xm__fault_backend(*be_r);
+            return rc;
+        }
     }
     LOG(lg, XM_LOG_ERROR, "unknown backend \"%s\" (this build has: sim)",
         name);

@@ -26,6 +26,7 @@ void xm_migrate_params_init(struct xm_migrate_params *p)
     p->verify = false;
     p->live = true;
     p->keep_source = false;
+    p->timeout_s = 60;
     xm_compress_parse("auto", &p->compress);
 }
 

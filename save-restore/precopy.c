@@ -61,7 +61,9 @@ struct sender {
     bool logdirty_on;                   /* undo: log-dirty enabled */
     bool suspended;                     /* undo: source suspended */
     unsigned cap;                       /* undo: cap set (0 = none) */
+    bool renamed;                       /* undo: renamed --migratedaway */
     bool handed_over;                   /* GO was sent */
+    char phase[40];                     /* what we were doing, for errors */
     bool peer_error;                    /* the receiver sent ERROR */
     /* one batch */
     uint64_t pfns[XM_PAGES_MAX];        /* pfns to send */
@@ -77,7 +79,7 @@ struct sender {
 static int fail(struct sender *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Log an error about the domain, return @rc. */
+/* Log an error about the domain, naming the phase; return @rc. */
 static int fail(struct sender *s, int rc, const char *fmt, ...)
 {
     char msg[512];
@@ -86,8 +88,19 @@ static int fail(struct sender *s, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    LOGD(s->lg, XM_LOG_ERROR, s->domid, "%s", msg);
+    LOGD(s->lg, XM_LOG_ERROR, s->domid, "during %s: %s", s->phase, msg);
     return rc;
+}
+
+/* Run the fault points of @phase (fault.c): drop or corrupt on request. */
+static void fault_point(struct sender *s, const char *phase)
+{
+    unsigned a = xm__fault_phase(s->lg, "%s", phase);
+
+    if (a & XM_FAULT_DROP)
+        shutdown(s->out.fd, SHUT_RDWR);
+    if (a & XM_FAULT_CORRUPT)
+        s->out.corrupt_next = true;
 }
 
 static int read_reply(struct sender *s, uint32_t *type_r, void **body_r,
@@ -137,6 +150,9 @@ static int read_reply(struct sender *s, uint32_t *type_r, void **body_r,
     if (rc == -ENODATA)
         return fail(s, -ECONNRESET,
                     "the connection to the receiver was closed");
+    if (rc && waiting_for)
+        return fail(s, xm_stream_error(&s->back), "%s, while waiting for %s",
+                    xm_stream_error_msg(&s->back), waiting_for);
     if (rc)
         return stream_fail(s, &s->back);
     if (*type_r == XM_MSG_ERROR) {
@@ -277,10 +293,11 @@ static int send_batch(struct sender *s, unsigned n)
                            xm__now_ns() - t0);
     s->sum->pages_sent += n;
     s->iter_pages += n;
-    if (s->suspended ? xm__fault("drop:stop-and-copy")
-                     : xm__fault("drop:iteration:%u", s->iteration)) {
-        LOGD(s->lg, XM_LOG_WARN, s->domid, "fault injected: dropping the connection");
-        shutdown(s->out.fd, SHUT_RDWR);
+    if (!s->suspended) {
+        char ph[32];
+
+        snprintf(ph, sizeof(ph), "iteration:%u", s->iteration);
+        fault_point(s, ph);
     }
 out:
     s->be->ops->unmap(s->be, handle, n);
@@ -505,6 +522,7 @@ static int iterate(struct sender *s)
         unsigned long *tmp;
 
         pages0 = s->sum->pages_sent;
+        snprintf(s->phase, sizeof(s->phase), "iteration %u", s->iteration);
         xm_encoder_stats(s->encoder, &codec0);
         rc = send_bitmap(s, count);
         if (rc)
@@ -549,11 +567,13 @@ static int stop_and_copy(struct sender *s)
     size_t i;
     int rc;
 
+    snprintf(s->phase, sizeof(s->phase), "stop-and-copy");
     s->t_pause = xm__now_ns();
     rc = s->be->ops->suspend(s->be, s->domid);
     if (rc)
         return fail(s, rc, "cannot suspend domain %u", s->domid);
     s->suspended = true;
+    fault_point(s, "stop-and-copy");
     if (s->logdirty_on) {
         rc = clean_bitmap(s, s->dirty, &extra);
         if (rc)
@@ -595,6 +615,8 @@ static int stop_and_copy(struct sender *s)
     }
     if (xm_stream_write_simple(&s->out, XM_REC_END, NULL, 0))
         return stream_fail(s, &s->out);
+    if (s->live)
+        fault_point(s, "after-end");
     return 0;
 }
 
@@ -603,8 +625,10 @@ static int hand_over(struct sender *s)
 {
     struct xm_msg_complete c;
     struct xm_msg_done d;
+    char name[80];
     int rc;
 
+    snprintf(s->phase, sizeof(s->phase), "the hand-over");
     rc = expect_reply(s, XM_MSG_COMPLETE, &c, sizeof(c), "COMPLETE");
     if (rc)
         return rc;
@@ -613,9 +637,21 @@ static int hand_over(struct sender *s)
     s->sum->verify_ns += c.verify_ns;
     s->sum->verified = c.verified != 0;
     s->sum->remote_domid = c.domid;
+    fault_point(s, "before-go");
+    /*
+     * Renamed before GO, so that whatever happens from here (even a kill)
+     * the paused source says it may run elsewhere.
+     */
+    snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
+    rc = s->be->ops->rename(s->be, s->domid, name);
+    if (rc)
+        return fail(s, rc, "cannot rename domain \"%s\" to \"%s\"",
+                    s->info.name, name);
+    s->renamed = true;
     if (xm_stream_write_simple(&s->out, XM_REC_GO, NULL, 0))
         return stream_fail(s, &s->out);
     s->handed_over = true;
+    fault_point(s, "after-go");
     rc = expect_reply(s, XM_MSG_DONE, &d, sizeof(d), "DONE");
     /*
      * An ERROR means the receiver destroyed its copy, so ours may resume;
@@ -634,13 +670,14 @@ static void undo(struct sender *s)
 
     if (s->handed_over) {
         snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
-        s->be->ops->rename(s->be, s->domid, name);
         LOGD(s->lg, XM_LOG_ERROR, s->domid,
-             "lost contact with the receiver after handing domain \"%s\" over: it may be running there; the source is kept paused as \"%s\": check the destination, then destroy or resume the source",
-             s->info.name, name);
+             "lost contact with the receiver after handing domain \"%s\" over: it may be running there; the source is kept paused as \"%s\": check the destination; if it runs there, 'xenmig destroy %s' here, if not, 'xenmig recover --force %s'",
+             s->info.name, name, name, name);
         return;
     }
-    if (!s->cap && !s->logdirty_on && !s->suspended) {
+    if (s->renamed && s->be->ops->rename(s->be, s->domid, s->info.name))
+        ok = false;
+    if (!s->cap && !s->logdirty_on && !s->suspended && ok) {
         if (s->info.name[0])
             LOGD(s->lg, XM_LOG_WARN, s->domid,
                  "domain \"%s\" keeps running on the source", s->info.name);
@@ -657,8 +694,8 @@ static void undo(struct sender *s)
              "domain \"%s\" resumed on the source, as it was", s->info.name);
     else
         LOGD(s->lg, XM_LOG_ERROR, s->domid,
-             "domain \"%s\" could not be fully restored on the source: check its state with 'xenmig list'",
-             s->info.name);
+             "domain \"%s\" could not be fully restored on the source: check its state with 'xenmig list', then run 'xenmig recover %s'",
+             s->info.name, s->info.name);
 }
 
 static int sync_file(struct sender *s, int fd)
@@ -693,19 +730,24 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
     xm_stream_init(&s->out, wfd, "migration stream");
     s->out.bytes_limit = params->max_bandwidth;
     xm_stream_init(&s->back, rfd, "back channel");
+    if (s->live)
+        s->out.timeout_ms = s->back.timeout_ms = (int)params->timeout_s * 1000;
     xm_policy_init(&s->pol, params);
+    snprintf(s->phase, sizeof(s->phase), "setup");
 
     rc = be->ops->domain_info(be, domid, &s->info);
-    if (rc)
+    if (rc) {
+        rc = fail(s, rc, "cannot read the state of domain %u", domid);
         goto out;
+    }
     if (s->info.flags & XM_DOMAIN_SUSPENDED) {
-        rc = fail(s, -EBUSY, "domain \"%s\" is suspended: is another save or migration running?",
-                  s->info.name);
+        rc = fail(s, -EBUSY, "domain \"%s\" is suspended: is another save or migration running? (if not, 'xenmig recover %s' resumes it)",
+                  s->info.name, s->info.name);
         goto out;
     }
     if (s->info.flags & XM_DOMAIN_LOGDIRTY) {
-        rc = fail(s, -EBUSY, "domain \"%s\" is already in log-dirty mode: is another migration running?",
-                  s->info.name);
+        rc = fail(s, -EBUSY, "domain \"%s\" is already in log-dirty mode: is another migration running? (if not, 'xenmig recover %s' ends the one that was killed)",
+                  s->info.name, s->info.name);
         goto out;
     }
     sum_r->guest_pages = s->info.nr_pfns;
@@ -727,6 +769,8 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
         if (rc)
             rc = fail(s, rc, "cannot set up the page encoder");
     }
+    if (!rc)
+        fault_point(s, "setup");
     if (!rc && s->live && params->live)
         rc = iterate(s);
     else if (!rc)

@@ -39,10 +39,23 @@ void xm__log(struct xm_logger *lg, enum xm_log_level level, int errnoval,
     XM__LOG(lg, level, (err) < 0 ? -(err) : (err), (int)(domid), __VA_ARGS__)
 
 /*
- * Test fault points (fault.c): true once if $XENMIG_FAULT equals the
- * formatted point name. Costs a getenv() per call when unset.
+ * Test fault points (fault.c; off unless $XENMIG_FAULT is set, which
+ * lists comma-separated points, each firing once per process).
+ * xm__fault(): true once if the formatted point is listed.
+ * xm__fault_phase(): at the named phase, exit:PHASE exits (a kill),
+ * stall:PHASE:S sleeps; the result has XM_FAULT_DROP for drop:PHASE (the
+ * caller cuts its connection) and XM_FAULT_CORRUPT for corrupt:PHASE (the
+ * caller corrupts its next record). Costs a getenv() when unset.
+ * xm__fault_backend(): wrap @be's ops so backend:OP:ERRNO makes OP fail.
  */
+enum xm_fault_actions {
+    XM_FAULT_DROP = 1 << 0,    /* cut the connection */
+    XM_FAULT_CORRUPT = 1 << 1, /* corrupt the next record */
+};
 bool xm__fault(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+unsigned xm__fault_phase(struct xm_logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void xm__fault_backend(struct xm_backend *be);
 
 /* Monotonic nanoseconds. */
 static inline uint64_t xm__now_ns(void)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "backend.h"
 #include "codec.h"
@@ -49,6 +50,8 @@ struct receiver {
     uint64_t verify_ns;                /* time spent on the digest */
     struct xm_summary *sum;            /* what we report */
     char errmsg[512];                  /* first error, for the sender */
+    char phase[40];                    /* what we were doing, for errors */
+    unsigned page_records;             /* PAGES records so far */
     /* one batch */
     uint64_t words[XM_PAGES_MAX];      /* pfn | type << 60 */
     uint64_t pfns[XM_PAGES_MAX];       /* pfns only */
@@ -70,8 +73,11 @@ static int fail(struct receiver *r, int rc, const char *fmt, ...)
     va_list ap;
 
     if (!r->errmsg[0]) {
+        int n = snprintf(r->errmsg, sizeof(r->errmsg), "during %s: ",
+                         r->phase);
+
         va_start(ap, fmt);
-        vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
+        vsnprintf(r->errmsg + n, sizeof(r->errmsg) - n, fmt, ap);
         va_end(ap);
         LOG(r->lg, XM_LOG_ERROR, "%s", r->errmsg);
     }
@@ -81,6 +87,17 @@ static int fail(struct receiver *r, int rc, const char *fmt, ...)
 static int stream_fail(struct receiver *r, struct xm_stream *st)
 {
     return fail(r, xm_stream_error(st), "%s", xm_stream_error_msg(st));
+}
+
+/* Run the fault points of @phase (fault.c): drop or corrupt on request. */
+static void fault_point(struct receiver *r, const char *phase)
+{
+    unsigned a = xm__fault_phase(r->lg, "%s", phase);
+
+    if (a & XM_FAULT_DROP)
+        shutdown(r->in.fd, SHUT_RDWR);
+    if (a & XM_FAULT_CORRUPT)
+        r->back.corrupt_next = true;
 }
 
 static int reply(struct receiver *r, uint32_t type, const void *body,
@@ -174,6 +191,7 @@ static int on_domain_config(struct receiver *r, const void *body,
         return fail(r, -ENOMEM, "out of memory for a page bitmap");
     LOGD(r->lg, XM_LOG_INFO, r->domid, "receiving domain \"%s\" (%llu MiB)",
          name, (unsigned long long)(r->dh.nr_pfns >> 8));
+    fault_point(r, "after-header");
     return 0;
 }
 
@@ -271,6 +289,9 @@ static int on_pages(struct receiver *r, uint32_t len)
                    ? fail(r, -EPROTO, "PAGES record of %u bytes", len)
                    : stream_fail(r, &r->in);
     n = rp.count;
+    snprintf(r->phase, sizeof(r->phase), "iteration %u", rp.iteration);
+    if (++r->page_records == 8)
+        fault_point(r, "mid-pages");
     if (n == 0 || n > XM_PAGES_MAX)
         return fail(r, -EPROTO, "PAGES record with %u pages at offset 0x%llx",
                     n, (unsigned long long)r->in.cur_offset);
@@ -428,10 +449,12 @@ static int on_end(struct receiver *r)
 {
     int rc;
 
+    snprintf(r->phase, sizeof(r->phase), "the hand-over");
     if (!r->created || !r->have_vcpu || !r->have_platform)
         return fail(r, -EPROTO,
                     "the stream ended before the domain was complete (%s)",
                     !r->created ? "no domain" : "no vCPU or platform state");
+    fault_point(r, "after-end");
     if (r->live) {
         struct xm_msg_complete c = {
             .domid = r->domid,
@@ -445,6 +468,7 @@ static int on_end(struct receiver *r)
         rc = reply(r, XM_MSG_COMPLETE, &c, sizeof(c));
         if (rc)
             return rc;
+        fault_point(r, "after-complete");
         rc = xm_stream_read_record(&r->in, &type, &body, &len);
         if (rc == -ENODATA)
             return fail(r, -ECONNRESET,
@@ -454,6 +478,7 @@ static int on_end(struct receiver *r)
         if (type != XM_REC_GO)
             return fail(r, -EPROTO, "%s where GO was expected",
                         xm_rec_type_name(type, tn));
+        fault_point(r, "after-go-before-unpause");
     }
     if (!r->p->paused) {
         rc = r->be->ops->unpause(r->be, r->domid);
@@ -529,6 +554,7 @@ static int receive_records(struct receiver *r)
             rc = on_domain_config(r, body, len);
             break;
         case XM_REC_VCPU_STATE:
+            snprintf(r->phase, sizeof(r->phase), "the final state");
             rc = on_state(r, XM_STATE_VCPU, body, len, "vCPU state");
             r->have_vcpu = !rc;
             break;
@@ -577,6 +603,9 @@ int xm_receive(struct xm_backend *be, struct xm_logger *lg, int rfd, int wfd,
     memset(sum_r, 0, sizeof(*sum_r));
     xm_stream_init(&r->in, rfd, "migration stream");
     xm_stream_init(&r->back, wfd, "back channel");
+    if (r->live)
+        r->in.timeout_ms = r->back.timeout_ms = (int)r->p->timeout_s * 1000;
+    snprintf(r->phase, sizeof(r->phase), "setup");
     r->block_in = malloc(xm_codec_zstd.bound(XM_PAGES_MAX * XM_PAGE_SIZE) +
                          xm_codec_lz4.bound(XM_PAGES_MAX * XM_PAGE_SIZE));
     r->block_out = malloc((size_t)XM_PAGES_MAX * XM_PAGE_SIZE);

@@ -129,14 +129,19 @@ void xm_stream_dispose(struct xm_stream *s)
     s->in_record = false;
 }
 
-/* Block until @fd is ready for @events (after EAGAIN on a non-blocking
- * fd). */
-static void wait_fd(int fd, short events)
+/*
+ * Block until @fd is ready for @events, at most @timeout_ms (0: forever).
+ * 0, or -ETIMEDOUT.
+ */
+static int wait_fd(int fd, short events, int timeout_ms)
 {
     struct pollfd p = { .fd = fd, .events = events };
+    int r;
 
-    while (poll(&p, 1, -1) < 0 && errno == EINTR)
+    while ((r = poll(&p, 1, timeout_ms ? timeout_ms : -1)) < 0 &&
+           errno == EINTR)
         ;
+    return r == 0 ? -ETIMEDOUT : 0;
 }
 
 /* ---- iovec cursor ----------------------------------------------------- */
@@ -210,12 +215,15 @@ static int write_all(struct xm_stream *s, struct cursor *c, const char *what)
     ssize_t r;
 
     while ((k = cursor_batch(c, batch))) {
+        if (s->timeout_ms && wait_fd(s->fd, POLLOUT, s->timeout_ms))
+            return io_fail(s, -ETIMEDOUT, what);
         r = writev(s->fd, batch, k);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                wait_fd(s->fd, POLLOUT);
+                if (wait_fd(s->fd, POLLOUT, s->timeout_ms))
+                    return io_fail(s, -ETIMEDOUT, what);
                 continue;
             }
             return io_fail(s, -errno, what);
@@ -291,6 +299,11 @@ int xm_stream_write_record(struct xm_stream *s, uint32_t type,
     for (i = 0; i < n; i++)
         crc = xm_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
     h.crc = htole32(crc);
+    if (s->corrupt_next) {
+        /* fault injection: the receiver must see a CRC error */
+        s->corrupt_next = false;
+        h.crc ^= htole32(0xff);
+    }
     pv.iov_base = (void *)zeros;
     pv.iov_len = -len & 7;
 
@@ -311,19 +324,25 @@ int xm_stream_write_simple(struct xm_stream *s, uint32_t type,
 
 /* ---- reading: bytes --------------------------------------------------- */
 
-/* read() with EINTR and EAGAIN handled: bytes, 0 at EOF, or -errno. */
-static ssize_t read_fd(int fd, void *buf, size_t len)
+/*
+ * read() with EINTR and EAGAIN handled: bytes, 0 at EOF, or -errno
+ * (-ETIMEDOUT after @timeout_ms without data, unless it is 0).
+ */
+static ssize_t read_fd(int fd, void *buf, size_t len, int timeout_ms)
 {
     ssize_t r;
 
     for (;;) {
+        if (timeout_ms && wait_fd(fd, POLLIN, timeout_ms))
+            return -ETIMEDOUT;
         r = read(fd, buf, len);
         if (r >= 0)
             return r;
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            wait_fd(fd, POLLIN);
+            if (wait_fd(fd, POLLIN, timeout_ms))
+                return -ETIMEDOUT;
             continue;
         }
         return -errno;
@@ -375,7 +394,7 @@ static int read_bytes(struct xm_stream *s, void *dst, size_t len, bool crc,
             continue;
         }
         if (d && len - got >= DIRECT_MIN) {
-            r = read_fd(s->fd, d + got, len - got);
+            r = read_fd(s->fd, d + got, len - got, s->timeout_ms);
             if (r > 0) {
                 if (crc)
                     s->cur_crc = xm_crc32c(s->cur_crc, d + got, r);
@@ -386,7 +405,7 @@ static int read_bytes(struct xm_stream *s, void *dst, size_t len, bool crc,
             }
         } else {
             s->buf_pos = s->buf_len = 0;
-            r = read_fd(s->fd, s->buf, s->buf_size);
+            r = read_fd(s->fd, s->buf, s->buf_size, s->timeout_ms);
             if (r > 0) {
                 s->buf_len = r;
                 continue;
@@ -583,11 +602,14 @@ int xm_stream_readv_body(struct xm_stream *s, const struct iovec *iov,
         } else {
             /* Straight into the caller's memory, no copy. */
             k = cursor_batch(&c, batch);
+            if (s->timeout_ms && wait_fd(s->fd, POLLIN, s->timeout_ms))
+                return body_fail(s, -ETIMEDOUT);
             r = readv(s->fd, batch, k);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                wait_fd(s->fd, POLLIN);
+                if (wait_fd(s->fd, POLLIN, s->timeout_ms))
+                    return body_fail(s, -ETIMEDOUT);
                 continue;
             }
             if (r <= 0)

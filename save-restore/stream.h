@@ -36,6 +36,9 @@ struct xm_stream {
     char errmsg[256];       /* what that error was, with offset and type */
     uint64_t offset;        /* bytes consumed or produced so far */
     uint64_t bytes_limit;   /* writer: 0, or a bytes/s cap (write_record) */
+    int timeout_ms;         /* 0, or fail with -ETIMEDOUT when the fd is
+                               not ready for this long */
+    bool corrupt_next;      /* fault injection: flip the next record's CRC */
     /* reader state */
     uint8_t *buf;           /* read-ahead buffer */
     size_t buf_size;        /* its capacity */

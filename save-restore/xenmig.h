@@ -26,9 +26,12 @@
  *                                    <---   DONE
  *   destroys the source domain
  * Until GO is sent, any failure resumes the source and destroys the half
- * built destination. After GO and before DONE the outcome is unknown to the
- * sender, so it keeps the source paused (never two running copies) and says
- * so.
+ * built destination. Just before GO the source is renamed
+ * NAME--migratedaway; after GO and before DONE the outcome is unknown to
+ * the sender, so it keeps the source paused under that name (never two
+ * running copies) and says so. A sender killed after GO leaves the same.
+ * A sender killed earlier leaves the source running or suspended with
+ * log-dirty and a cap; 'xenmig recover' puts it back.
  */
 #ifndef XENMIG_H
 #define XENMIG_H
@@ -125,6 +128,8 @@ struct xm_migrate_params {
     bool live;                    /* pre-copy (true) or suspend first */
     bool keep_source;             /* save -c: leave the domain running */
     struct xm_compress compress;  /* page encodings (default: auto) */
+    unsigned timeout_s;           /* live: fail when the connection is
+                                     silent this long (60; 0: never) */
 };
 
 /* Fill @p with the defaults listed above. */
@@ -197,6 +202,8 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
 struct xm_receive_params {
     bool paused;               /* leave the new domain paused */
     const char *rename;        /* create under this name (NULL: as sent) */
+    unsigned timeout_s;        /* live: fail when the sender is silent this
+                                  long (0: never; the CLI's default is 60) */
 };
 
 /*

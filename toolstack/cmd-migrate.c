@@ -20,8 +20,24 @@ enum {
     OPT_DOWNTIME = 256, OPT_MAX_ITER, OPT_MAX_TIME, OPT_MAX_BW,
     OPT_NO_THROTTLE, OPT_TH_INITIAL, OPT_TH_INCREMENT, OPT_TH_MAX,
     OPT_TH_TRIGGER, OPT_VERIFY, OPT_NOT_LIVE, OPT_JSON, OPT_RENAME,
-    OPT_PORT_FILE, OPT_COMPRESS,
+    OPT_PORT_FILE, OPT_COMPRESS, OPT_TIMEOUT,
 };
+
+/* --timeout SECONDS into *@v_r; false on a bad value. */
+static bool parse_timeout(const char *s, unsigned *v_r)
+{
+    uint64_t v;
+
+    if (!cli_parse_u64("--timeout", s, &v))
+        return false;
+    if (v > 86400) {
+        fprintf(stderr, "xenmig: --timeout wants at most 86400 seconds (0: never), not %s\n",
+                s);
+        return false;
+    }
+    *v_r = (unsigned)v;
+    return true;
+}
 
 static bool parse_pct(const char *opt, const char *s, unsigned *v_r)
 {
@@ -92,6 +108,8 @@ static bool policy_option(int opt, struct xm_migrate_params *p)
         return true;
     case OPT_COMPRESS:
         return cli_parse_compress(optarg, p);
+    case OPT_TIMEOUT:
+        return parse_timeout(optarg, &p->timeout_s);
     }
     return false;
 }
@@ -124,6 +142,7 @@ int main_migrate(int argc, char **argv)
         { "verify", no_argument, NULL, OPT_VERIFY },
         { "compress", required_argument, NULL, OPT_COMPRESS },
         { "not-live", no_argument, NULL, OPT_NOT_LIVE },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -211,13 +230,14 @@ int main_migrate_receive(int argc, char **argv)
         { "paused", no_argument, NULL, 'p' },
         { "rename", required_argument, NULL, OPT_RENAME },
         { "port-file", required_argument, NULL, OPT_PORT_FILE },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const struct cmd_spec *self = cmd_find("migrate-receive");
     const char *listen_on = NULL, *port_file = NULL;
-    struct xm_receive_params rp = { 0 };
+    struct xm_receive_params rp = { .timeout_s = 60 };
     struct xm_backend *be = NULL;
     struct cli_report rep;
     struct xm_hooks hooks = { 0 };
@@ -240,6 +260,10 @@ int main_migrate_receive(int argc, char **argv)
             break;
         case OPT_PORT_FILE:
             port_file = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_timeout(optarg, &rp.timeout_s))
+                return 2;
             break;
         case OPT_JSON:
             json = true;

@@ -5,10 +5,13 @@
  * save writes to FILE.partial and renames it into place only once the
  * stream is complete and on disk, so a full disk or a failure never leaves
  * a file that looks like a good save; the domain is then destroyed (or,
- * with -c, left running).
+ * with -c, left running). FILE.partial is locked (flock) while written: a
+ * second save to the same FILE is refused, and one left by a killed save
+ * (unlocked) is overwritten.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,9 +79,21 @@ int main_save(int argc, char **argv)
         tmp = NULL;
         goto out;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         LOGE(&cli_logger, XM_LOG_ERROR, errno, "cannot create \"%s\"", tmp);
+        goto out;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        LOGE(&cli_logger, XM_LOG_ERROR, errno,
+             "\"%s\" is in use: is another save to \"%s\" running?", tmp,
+             argv[optind + 1]);
+        close(fd);
+        fd = -1;
+        goto out;
+    }
+    if (ftruncate(fd, 0) < 0) {
+        LOGE(&cli_logger, XM_LOG_ERROR, errno, "cannot truncate \"%s\"", tmp);
         goto out;
     }
     report_init(&rep, json);

@@ -17,6 +17,7 @@ int main_destroy(int argc, char **argv);
 int main_pause(int argc, char **argv);
 int main_unpause(int argc, char **argv);
 int main_digest(int argc, char **argv);
+int main_recover(int argc, char **argv);
 int main_sim_host(int argc, char **argv);
 int main_sim_create(int argc, char **argv);
 int main_sim_heartbeat(int argc, char **argv);
@@ -43,14 +44,16 @@ const struct cmd_spec cmd_table[] = {
       "  --compress SPEC         page encodings: auto, none, zero, delta, lz4[:LEVEL], zstd[:LEVEL] (auto)\n"
       "  --verify                compare RAM digests of source and destination while paused\n"
       "  --not-live              suspend the domain first, then copy (no pre-copy)\n"
+      "  --timeout S             give up when the receiver is silent for S seconds (60; 0: never)\n"
       "  --json                  machine-readable summary\n" },
     { "migrate-receive", main_migrate_receive,
       "receive a migrating domain (on the destination)",
-      "[-l [ADDR:]PORT] [-p] [--rename NAME] [--port-file FILE] [--json]",
+      "[-l [ADDR:]PORT] [-p] [--rename NAME] [--port-file FILE] [--timeout S] [--json]",
       "  -l, --listen [ADDR:]PORT  accept one TCP connection (default: use stdin and stdout)\n"
       "  -p, --paused            leave the domain paused when it arrives\n"
       "  --rename NAME           create the domain under NAME\n"
       "  --port-file FILE        write the listening port to FILE once ready\n"
+      "  --timeout S             give up when the sender is silent for S seconds (60; 0: never)\n"
       "  --json                  machine-readable summary\n" },
     { "save", main_save, "save a domain to a file and destroy it",
       "[-c] [--compress SPEC] [--verify] [--json] DOMAIN FILE",
@@ -67,6 +70,10 @@ const struct cmd_spec cmd_table[] = {
     { "pause", main_pause, "pause a domain's vCPUs", "DOMAIN", "" },
     { "unpause", main_unpause, "let a paused domain run again", "DOMAIN",
       "" },
+    { "recover", main_recover,
+      "put a domain back after a killed or failed migration or save",
+      "[--force] DOMAIN",
+      "  --force                 also resume a NAME--migratedaway domain (handed over: check the destination first) under NAME\n" },
     { "digest", main_digest,
       "print a 64-bit digest of a domain's RAM (pause it first)", "DOMAIN",
       "" },
