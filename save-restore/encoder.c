@@ -278,14 +278,20 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
             old = xm_delta_cache_lookup(e->cache, pfns[i]);
             if (old) {
                 r = xm_delta_encode(old, src[i], d + 4);
-                memcpy(old, src[i], PS);
+                if (!stable)
+                    memcpy(old, src[i], PS);
                 if (r >= 0) {
                     put_u32(d, (uint32_t)r);
                     enc[i] = XM_ENC_DELTA;
                     continue;
                 }
                 xm_delta_cache_overflow(e->cache);
-            } else {
+            } else if (!stable) {
+                /*
+                 * Cache it for next time; in the final pass (the guest is
+                 * stopped) there is no next time, and the copy would only
+                 * lengthen the downtime.
+                 */
                 memcpy(xm_delta_cache_insert(e->cache, pfns[i]), src[i], PS);
             }
         }

@@ -11,6 +11,8 @@
  * Pages are never encoded from live guest memory: a running guest may
  * change a page between two reads, so the encoder copies it first (unless
  * the caller says the guest is stopped) and caches the copy that went out.
+ * A stopped guest's pass is taken to be the last: its pages are not
+ * cached, since no later pass could use them.
  *
  * Choosing the block codec ("auto"): for B bulk bytes, raw costs B / link
  * and a codec costs B / speed + B x ratio / link, where link is the write
