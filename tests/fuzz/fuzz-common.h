@@ -26,11 +26,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "crc32c.h"
 #include "stream-format.h"
 
 /* A memfd holding @data, positioned at 0; -1 if that fails. */
-static int fuzz_memfd(const uint8_t *data, size_t size)
+static inline int fuzz_memfd(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("fuzz-input", MFD_CLOEXEC);
     size_t done = 0;
@@ -54,7 +55,7 @@ static int fuzz_memfd(const uint8_t *data, size_t size)
 }
 
 /* Make every whole record's CRC in @buf (a stream, @size bytes) right. */
-static void fuzz_fix_crcs(uint8_t *buf, size_t size)
+static inline void fuzz_fix_crcs(uint8_t *buf, size_t size)
 {
     size_t off = sizeof(struct xm_ihdr);
 
@@ -81,7 +82,7 @@ static void fuzz_fix_crcs(uint8_t *buf, size_t size)
 }
 
 /* A copy of @data with its CRCs fixed up (the caller frees it). */
-static uint8_t *fuzz_fixed_copy(const uint8_t *data, size_t size)
+static inline uint8_t *fuzz_fixed_copy(const uint8_t *data, size_t size)
 {
     uint8_t *copy = malloc(size ? size : 1);
 
@@ -90,6 +91,52 @@ static uint8_t *fuzz_fixed_copy(const uint8_t *data, size_t size)
     memcpy(copy, data, size);
     fuzz_fix_crcs(copy, size);
     return copy;
+}
+
+/*
+ * The block-decoder harness (fuzz-lz4.c, fuzz-zstd.c): the first input
+ * byte is N, the rest a block that must decompress into exactly N pages
+ * (4096 x N bytes, in an allocation of exactly that size so the
+ * sanitizers see any write past it); the block is copied into an
+ * allocation of its exact size for the same reason. The decoder state
+ * *@state is made once and reused, as the receiver does. When it decodes,
+ * the pages must survive a round trip through the compressor.
+ */
+static inline int fuzz_block(const struct xm_block_codec_ops *o, void **state,
+                             const uint8_t *data, size_t size)
+{
+    size_t pages, out_len, clen;
+    uint8_t *in, *out, *comp, *back;
+    long r;
+
+    if (size < 1)
+        return 0;
+    if (!*state && o->new_state(0, &*state))
+        abort();
+    pages = data[0];
+    out_len = pages * XM_CODEC_PAGE;
+    clen = size - 1;
+    in = malloc(clen ? clen : 1);
+    out = malloc(out_len ? out_len : 1);
+    if (!in || !out)
+        abort();
+    memcpy(in, data + 1, clen);
+    if (o->decompress(*state, in, clen, out, out_len) == 0 && out_len) {
+        comp = malloc(o->bound(out_len));
+        back = malloc(out_len);
+        if (!comp || !back)
+            abort();
+        r = o->compress(*state, out, out_len, comp, o->bound(out_len));
+        if (r <= 0 ||
+            o->decompress(*state, comp, (size_t)r, back, out_len) != 0 ||
+            memcmp(back, out, out_len) != 0)
+            abort(); /* what decoded does not survive a round trip */
+        free(comp);
+        free(back);
+    }
+    free(in);
+    free(out);
+    return 0;
 }
 
 #endif /* XM_FUZZ_COMMON_H */
