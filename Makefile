@@ -56,7 +56,25 @@ PKGS_TEST = check
 pc_cflags = $(shell pkg-config --cflags $(1))
 pc_libs   = $(shell pkg-config --libs $(1))
 
-LIB_SRC  := $(filter-out save-restore/backend-xen.c,$(wildcard save-restore/*.c))
+# ---- Xen (libxl and friends, from libxen-dev) -------------------------
+# With all of XEN_PKGS installed the Xen-only sources are built and every
+# compile sees -DHAVE_XEN; without them they are left out and the rest
+# builds as before (the sim backend only).
+XEN_PKGS     := xenlight xencontrol xenstore xentoollog xenforeignmemory
+XEN_ONLY_SRC := save-restore/xen-restore.c save-restore/xl-migrate.c
+HAVE_XEN     := $(shell pkg-config --exists $(XEN_PKGS) && echo yes)
+ifeq ($(HAVE_XEN),yes)
+XEN_CFLAGS   := -DHAVE_XEN $(call pc_cflags,$(XEN_PKGS))
+XEN_LIBS     := $(call pc_libs,$(XEN_PKGS))
+XEN_SKIP     :=
+else
+XEN_CFLAGS   :=
+XEN_LIBS     :=
+XEN_SKIP     := $(XEN_ONLY_SRC)
+endif
+# -----------------------------------------------------------------------
+
+LIB_SRC  := $(filter-out save-restore/backend-xen.c $(XEN_SKIP),$(wildcard save-restore/*.c))
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 SIM_SRC  := $(wildcard sim/*.c)
 SIM_OBJ  := $(SIM_SRC:.c=.o)
@@ -81,7 +99,7 @@ progs: $(LIB) sim/xenmig-simd toolstack/xenmig
 tests: $(TESTS)
 
 save-restore/%.o: save-restore/%.c $(wildcard save-restore/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -93,7 +111,7 @@ sim/xenmig-simd: $(SIM_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SIM_OBJ) $(LIB) $(LIBS)
 
 toolstack/%.o: toolstack/%.c $(wildcard toolstack/*.h save-restore/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_CLI)) -Itoolstack -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_CLI)) -Itoolstack -c -o $@ $<
 
 # Rewritten only when the layout changes, so cmd-sim.o is rebuilt then.
 toolstack/cmd-sim.o: toolstack/paths.h
@@ -103,11 +121,11 @@ toolstack/paths.h: FORCE
 
 toolstack/xenmig: $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) \
-	    $(call pc_libs,$(PKGS_CLI) $(PKGS_LIB)) $(LIBS)
+	    $(call pc_libs,$(PKGS_CLI) $(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
 
 tests/check-%: tests/check-%.c $(LIB) $(wildcard tests/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
-	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
 
 # It includes the fuzz harnesses and replays tests/fuzz/regress/.
 tests/check-fuzz-regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
@@ -143,7 +161,7 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
                 $(call pc_cflags,$(PKGS_LIB))
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst save-restore/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst save-restore/%.c,$(FUZZ_DIR)/lib/%.o,$(filter-out $(XEN_ONLY_SRC),$(LIB_SRC)))
 FUZZ_LIB     := $(FUZZ_DIR)/libxenmig-fuzz.a
 
 $(FUZZ_DIR)/lib/%.o: save-restore/%.c $(wildcard save-restore/*.h)
