@@ -25,14 +25,18 @@
 
 /* ---- libxl context with our logger ------------------------------------ */
 
+/* Errors kept per ctx: enough to find the first of one failure (libxc's
+ * reason comes first, libxl's "cannot (re-)build domain" last). */
+#define ERR_RING 16
+
 /* xentoollog logger that forwards to an xm_logger and keeps the last
  * error. One per ctx from xm_xen_libxl_open(), found again by the ctx. */
 struct bridge {
     xentoollog_logger vtable;      /* what libxl calls */
     struct xm_logger *lg;          /* where messages go */
     libxl_ctx *ctx;                /* the ctx it serves */
-    pthread_mutex_t lock;          /* guards last/seq */
-    char last[1100];               /* last error message */
+    pthread_mutex_t lock;          /* guards errs/seq */
+    char errs[ERR_RING][600];      /* the last errors, by seq % ERR_RING */
     uint64_t seq;                  /* errors so far */
     libxl_childproc_hooks hooks;   /* must outlive the ctx */
     struct bridge *next;           /* registry */
@@ -40,6 +44,18 @@ struct bridge {
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct bridge *registry;
+
+/* snprintf that may truncate (messages are cut, not lost). */
+static void fmt(char *buf, size_t len, const char *f, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fmt(char *buf, size_t len, const char *f, ...)
+{
+    va_list ap;
+
+    va_start(ap, f);
+    vsnprintf(buf, len, f, ap);
+    va_end(ap);
+}
 
 static void bridge_vmessage(xentoollog_logger *logger, xentoollog_level level,
                             int errnoval, const char *context,
@@ -61,12 +77,16 @@ static void bridge_vmessage(xentoollog_logger *logger, xentoollog_level level,
         return;
     vsnprintf(msg, sizeof(msg), format, al);
     if (l == XM_LOG_ERROR) {
+        char *slot;
+
         pthread_mutex_lock(&b->lock);
+        slot = b->errs[b->seq % ERR_RING];
         if (errnoval > 0)
-            snprintf(b->last, sizeof(b->last), "%s: %s", msg,
-                     strerror(errnoval));
+            fmt(slot, sizeof(b->errs[0]), "%s: %s: %s",
+                context ? context : "libxl", msg, strerror(errnoval));
         else
-            snprintf(b->last, sizeof(b->last), "%s", msg);
+            fmt(slot, sizeof(b->errs[0]), "%s: %s",
+                context ? context : "libxl", msg);
         b->seq++;
         pthread_mutex_unlock(&b->lock);
     }
@@ -157,10 +177,32 @@ uint64_t xm_xen_libxl_last_error(libxl_ctx *ctx, char *buf, size_t len)
     if (!b)
         return 0;
     pthread_mutex_lock(&b->lock);
-    snprintf(buf, len, "%s", b->last);
     seq = b->seq;
+    if (seq)
+        snprintf(buf, len, "%s", b->errs[(seq - 1) % ERR_RING]);
     pthread_mutex_unlock(&b->lock);
     return seq;
+}
+
+/* The first error logged after error number @seq0 (still kept) into
+ * @buf; false if there is none. */
+static bool first_error_since(libxl_ctx *ctx, uint64_t seq0, char *buf,
+                              size_t len)
+{
+    struct bridge *b = bridge_find(ctx);
+    uint64_t first;
+    bool found = false;
+
+    if (!b)
+        return false;
+    pthread_mutex_lock(&b->lock);
+    if (b->seq > seq0) {
+        first = b->seq - seq0 > ERR_RING ? b->seq - ERR_RING : seq0;
+        snprintf(buf, len, "%s", b->errs[first % ERR_RING]);
+        found = true;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return found;
 }
 
 /* "libxl said: X" when libxl logged an error since @seq0, else libxl's
@@ -168,11 +210,15 @@ uint64_t xm_xen_libxl_last_error(libxl_ctx *ctx, char *buf, size_t len)
 static void libxl_reason(libxl_ctx *ctx, uint64_t seq0, int libxl_rc,
                          char *buf, size_t len)
 {
-    char last[1100];
+    char first[600], last[600];
 
-    if (xm_xen_libxl_last_error(ctx, last, sizeof(last)) > seq0)
-        snprintf(buf, len, "libxl said: %s", last);
-    else
+    if (first_error_since(ctx, seq0, first, sizeof(first))) {
+        xm_xen_libxl_last_error(ctx, last, sizeof(last));
+        if (strcmp(first, last))
+            fmt(buf, len, "libxl said: %s (and last: %s)", first, last);
+        else
+            fmt(buf, len, "libxl said: %s", first);
+    } else
         snprintf(buf, len, "libxl returned %s",
                  libxl_error_to_string(libxl_rc) ?: "an unknown error");
 }
