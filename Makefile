@@ -67,11 +67,14 @@ ifeq ($(HAVE_XEN),yes)
 XEN_CFLAGS   := -DHAVE_XEN $(call pc_cflags,$(XEN_PKGS))
 XEN_LIBS     := $(call pc_libs,$(XEN_PKGS))
 XEN_SKIP     :=
+XEN_TOOLS    := tests/xen/xl-refeed
 else
 XEN_CFLAGS   :=
 XEN_LIBS     :=
 XEN_SKIP     := $(XEN_ONLY_SRC)
+XEN_TOOLS    :=
 endif
+# XEN_TOOLS: helpers the real-Xen tests (tests/xen/) run in dom0.
 # -----------------------------------------------------------------------
 
 LIB_SRC  := $(filter-out save-restore/backend-xen.c $(XEN_SKIP),$(wildcard save-restore/*.c))
@@ -91,12 +94,12 @@ BENCHES  := $(BENCH_SRC:.c=)
 LIB      := save-restore/libxenmig.a
 LIBS     := -lpthread -lm
 
-all: progs $(TESTS) $(BENCHES)
+all: progs $(TESTS) $(XEN_TOOLS) $(BENCHES)
 
 # What 'make install' installs (the packages build only this).
 progs: $(LIB) sim/xenmig-simd toolstack/xenmig
 
-tests: $(TESTS)
+tests: $(TESTS) $(XEN_TOOLS)
 
 save-restore/%.o: save-restore/%.c $(wildcard save-restore/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
@@ -126,6 +129,10 @@ toolstack/xenmig: $(CLI_OBJ) $(LIB)
 tests/check-%: tests/check-%.c $(LIB) $(wildcard tests/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
 	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
+
+tests/xen/%: tests/xen/%.c $(LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(call pc_libs,$(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
 
 # It includes the fuzz harnesses and replays tests/fuzz/regress/.
 tests/check-fuzz-regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
@@ -273,7 +280,8 @@ rpm: $(TARBALL)
 
 clean:
 	rm -f save-restore/*.o sim/*.o toolstack/*.o $(LIB) sim/xenmig-simd \
-	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES)
+	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES) \
+	    tests/xen/xl-refeed
 	rm -rf bench/out tests/out $(DIST) $(FUZZ_DIR)
 
 FORCE:

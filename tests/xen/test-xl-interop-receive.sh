@@ -5,8 +5,11 @@
 #  2. xl save it, then `xenmig restore` the file: a new domid, exactly one
 #     domain of that name and it runs, its counter advances past the value
 #     before, the untouched region's checksum is the one it was filled with
+#  2b. xl save again, and restore the file through xen-restore's piped
+#     API (tests/xen/xl-refeed): the same checks
 #  3. a truncated copy of an xl save file: `xenmig restore` fails, names
-#     the problem, and leaves no domain behind
+#     the problem, and leaves no domain behind; so does xl-refeed (the
+#     piped API abandoned half way: dispose must stop libxl and clean up)
 #  4. xl migrate to localhost into `xenmig migrate-receive --xl`: xl's -s
 #     runs "exec env PATH=SHIM:... xl migrate-receive", and SHIM/xl runs
 #     our receiver instead (it leaves a marker, so we know it was ours);
@@ -68,6 +71,13 @@ grep -q 'libxl' "$XENMIG_OUT/restore-cut.log" || {
     xr_fail "the failed restore does not say what libxl said"
 }
 xr_assert_none "$D"
+# The piped API given up half way (the file ends inside the pages):
+# dispose must stop libxl and leave nothing.
+if "$XENMIG_DIR/tests/xen/xl-refeed" "$save.cut" >"$XENMIG_OUT/refeed-cut.log" 2>&1; then
+    cat "$XENMIG_OUT/refeed-cut.log"
+    xr_fail "xl-refeed of a truncated xl save file succeeded"
+fi
+xr_assert_none "$D"
 rm -f "$save.cut"
 xr_log "truncated xl save file refused: $(grep error "$XENMIG_OUT/restore-cut.log" | tail -1)"
 
@@ -85,6 +95,32 @@ c1=$(xr_wait_counter "$D" "$c0" 60)
 c2=$(xr_wait_counter "$D" "$c1" 60)
 xr_check_intact "$D"
 xr_log "xl save + xenmig restore: domid $old -> $new, counter $c0 -> $c1 -> $c2, checksum intact"
+
+# --- 2b. the same file through xen-restore's piped API ---------------------
+# tests/xen/xl-refeed splits the xl save file as the Xen backend's
+# transcoder does and feeds it through xm_xen_restore_start / _records /
+# _pages / _finish: the receiver's path to libxl, with Xen's own records.
+old=$new
+c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+xl save "$D" "$save" >"$XENMIG_OUT/xl-save2.log" 2>&1 || {
+    cat "$XENMIG_OUT/xl-save2.log"
+    xr_fail "xl save $D $save (for xl-refeed) failed"
+}
+xr_assert_none "$D"
+t0=$(xr_now)
+"$XENMIG_DIR/tests/xen/xl-refeed" "$save" >"$XENMIG_OUT/refeed.log" 2>&1 || {
+    cat "$XENMIG_OUT/refeed.log"
+    xr_fail "xl-refeed $save (the piped restore API) failed"
+}
+xr_log "xl-refeed took $(xr_since "$t0") s: $(grep '^restored' "$XENMIG_OUT/refeed.log")"
+rm -f "$save"
+new=$(xr_domid "$D")
+[ "$new" != "$old" ] || xr_fail "domid is still $old after xl-refeed"
+xr_assert_one_running "$D"
+c1=$(xr_wait_counter "$D" "$c0" 60)
+c2=$(xr_wait_counter "$D" "$c1" 60)
+xr_check_intact "$D"
+xr_log "xl save + piped restore: domid $old -> $new, counter $c0 -> $c1 -> $c2, checksum intact"
 
 # --- 4. xl migrate into xenmig migrate-receive --xl ------------------------
 old=$new
