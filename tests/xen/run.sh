@@ -1,0 +1,214 @@
+#!/bin/sh
+# run.sh: boot real Xen 4.17 under QEMU (TCG) with a PV dom0 holding this
+# tree's freshly built binaries, run scripts or commands in dom0, and
+# report. See tests/xen/README.md.
+#
+#   tests/xen/run.sh [OPTION...] [SCRIPT...]
+#     SCRIPT            a shell script (any path on this host) run in dom0
+#                       by sh, as a job named after its file
+#     -c, --shell-cmd CMD
+#                       also run CMD (sh -c) in dom0 as a job (repeatable)
+#     --keep            keep the work directory (dom0's run tree and cpio)
+#     -i, --interactive the serial console on this terminal, and a shell in
+#                       dom0 after the jobs (exit it to power off)
+#     -v, --verbose     print the whole serial console, not only results
+#     --timeout SECS    the whole boot's watchdog (default 1800)
+#     --job-timeout SECS
+#                       each job's limit inside dom0 (default 1200)
+#     --no-make         use the binaries as built (no 'make progs tests')
+#     --out DIR         where logs go (default tests/out/xen)
+# Exit status 0 only if every job passed and dom0 said XENTEST-DONE.
+# Logs: DIR/serial-<stamp>.log (everything on the console: Xen, dom0's
+# kernel, each job's output prefixed "[job] "), DIR/serial.log links to the
+# last one.
+set -eu
+cd "$(dirname "$0")/../.."
+TOP=$(pwd)
+CACHE=${XENMIG_XEN_CACHE:-/var/cache/xenmig-xen}
+OUT=tests/out/xen
+KEEP=0 INTERACTIVE=0 VERBOSE=0 MAKE=1
+TIMEOUT=1800 JOB_TIMEOUT=1200
+QEMU=${QEMU:-qemu-system-x86_64}
+
+usage() {
+    sed -n '/^#   tests/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+die() { echo "xen-rig: $*" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/xenmig-xenrig.XXXXXX)
+case $work in *[,\ ]*) die "work directory $work has a comma or space (QEMU's -initrd splits on them)" ;; esac
+qpid= tpid=
+cleanup() {
+    [ -n "$tpid" ] && kill "$tpid" 2>/dev/null || true
+    if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+        echo "xen-rig: stopping QEMU (pid $qpid)" >&2
+        kill "$qpid" 2>/dev/null || true
+        sleep 1
+        kill -9 "$qpid" 2>/dev/null || true
+    fi
+    if [ "$KEEP" = 1 ]; then
+        echo "xen-rig: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+R=$work/root
+mkdir -p "$R/xenmig/jobs" "$R/xenmig/bin"
+njobs=0
+add_job() {   # NAME FILE
+    njobs=$((njobs + 1))
+    cp "$2" "$R/xenmig/jobs/$(printf '%02d' "$njobs")-$1"
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+    -c|--shell-cmd)
+        [ $# -ge 2 ] || usage
+        printf '%s\n' "$2" > "$work/cmd"
+        add_job "cmd$((njobs + 1))" "$work/cmd"
+        shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -i|--interactive) INTERACTIVE=1; shift ;;
+    -v|--verbose) VERBOSE=1; shift ;;
+    --timeout) [ $# -ge 2 ] || usage; TIMEOUT=$2; shift 2 ;;
+    --job-timeout) [ $# -ge 2 ] || usage; JOB_TIMEOUT=$2; shift 2 ;;
+    --no-make) MAKE=0; shift ;;
+    --out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
+    -h|--help) usage ;;
+    -*) echo "xen-rig: unknown option $1" >&2; usage ;;
+    *)
+        [ -f "$1" ] || die "no such script: $1"
+        n=${1##*/}
+        add_job "${n%.sh}" "$1"
+        shift ;;
+    esac
+done
+[ "$njobs" -gt 0 ] || [ "$INTERACTIVE" = 1 ] || usage
+command -v "$QEMU" >/dev/null || die "needs $QEMU (scripts/install-deps.sh --xen)"
+
+# --- images and binaries -------------------------------------------------
+tests/xen/build-images.sh >/dev/null ||
+    die "tests/xen/build-images.sh failed (run it alone to see why)"
+if [ "$MAKE" = 1 ]; then
+    make -j2 progs tests >"$work/make.log" 2>&1 || {
+        tail -30 "$work/make.log" >&2
+        die "make progs tests failed"
+    }
+fi
+for f in toolstack/xenmig sim/xenmig-simd; do
+    [ -x "$f" ] || die "$f is not built (run make)"
+done
+
+# --- dom0's run tree: appended to the base cpio ----------------------------
+# The tree's layout is kept under /xenmig (xenmig finds ../sim/xenmig-simd).
+cp tests/xen/dom0-init.sh "$R/init-script"
+chmod 755 "$R/init-script"
+mkdir -p "$R/var/lib/xenmig-xen"
+cp "$CACHE/domu-initramfs.gz" "$R/var/lib/xenmig-xen/"
+tar -cf - --exclude=tests/out --exclude=tests/fuzz/build \
+    --exclude=tests/fuzz/corpus --exclude=tests/fuzz/crashes \
+    --exclude='*.o' --exclude='*.c' \
+    toolstack/xenmig sim/xenmig-simd tests man \
+    $(find bench -maxdepth 1 -type f -perm -u+x 2>/dev/null) |
+    tar -xf - -C "$R/xenmig"
+ln -s ../toolstack/xenmig "$R/xenmig/bin/xenmig"
+ln -s ../sim/xenmig-simd "$R/xenmig/bin/xenmig-simd"
+[ "$INTERACTIVE" = 1 ] && : > "$R/xenmig/interactive"
+echo "$JOB_TIMEOUT" > "$R/xenmig/job-timeout"
+
+# Libraries the binaries need that dom0's base lacks (the base's Xen
+# libraries are the pinned 4.17.5 ones, same sonames as this host's).
+find "$R/xenmig" -type f -perm -u+x | while read -r f; do
+    ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
+done | sort -u | while read -r lib; do
+    dest=/usr${lib#/usr}
+    grep -qxF ".$dest" "$CACHE/dom0-base.list" && continue
+    [ -e "$R$dest" ] && continue
+    mkdir -p "$R$(dirname "$dest")"
+    cp -L "$lib" "$R$dest"
+done
+
+(cd "$R" && find . | cpio -o -H newc -R 0:0 --quiet) > "$work/run.cpio"
+cat "$CACHE/dom0-base.cpio" "$work/run.cpio" > "$work/dom0.cpio"
+
+# --- boot -----------------------------------------------------------------
+mkdir -p "$OUT"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+log=$OUT/serial-$stamp.log
+ln -sfn "serial-$stamp.log" "$OUT/serial.log"
+XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 serial_tx_buffer=256k"
+DOM0_ARGS="console=hvc0 earlyprintk=xen rdinit=/init-script panic=5"
+set -- -accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m 3G \
+    -display none -no-reboot -nic none \
+    -kernel "$CACHE/xen" -append "$XEN_ARGS" \
+    -initrd "$CACHE/vmlinuz $DOM0_ARGS,$work/dom0.cpio"
+echo "xen-rig: booting Xen, $njobs job(s), serial log $log"
+start=$(date +%s)
+if [ "$INTERACTIVE" = 1 ]; then
+    "$QEMU" "$@" -serial mon:stdio | tee "$log"
+else
+    "$QEMU" "$@" -monitor none -serial "file:$log" &
+    qpid=$!
+    # show the results (or everything, -v) as they come
+    if [ "$VERBOSE" = 1 ]; then
+        tail -n +1 -F "$log" 2>/dev/null &
+    else
+        tail -n +1 -F "$log" 2>/dev/null |
+            grep --line-buffered -aE 'XENTEST|xen-rig:|Panic|panic' &
+    fi
+    tpid=$!
+    done_at=
+    while kill -0 "$qpid" 2>/dev/null; do
+        now=$(date +%s)
+        if [ $((now - start)) -ge "$TIMEOUT" ]; then
+            echo "xen-rig: TIMEOUT after $TIMEOUT s (watchdog; see $log)" >&2
+            break
+        fi
+        if [ -z "$done_at" ] && grep -aq 'XENTEST-DONE' "$log" 2>/dev/null; then
+            done_at=$now
+        fi
+        # dom0 powers off after XENTEST-DONE; don't wait for ever if not
+        if [ -n "$done_at" ] && [ $((now - done_at)) -ge 60 ]; then
+            echo "xen-rig: QEMU still running 60 s after XENTEST-DONE; stopping it" >&2
+            break
+        fi
+        sleep 1
+    done
+    if kill -0 "$qpid" 2>/dev/null; then
+        kill "$qpid" 2>/dev/null || true
+        sleep 1
+        kill -9 "$qpid" 2>/dev/null || true
+    fi
+    wait "$qpid" 2>/dev/null || true
+    qpid=
+    sleep 1
+    kill "$tpid" 2>/dev/null || true
+    tpid=
+fi
+end=$(date +%s)
+
+# --- report ----------------------------------------------------------------
+tr -d '\r' < "$log" > "$work/log"
+passed=0 failed=0
+echo "xen-rig: results ($((end - start)) s, serial log $log)"
+for j in "$R"/xenmig/jobs/*; do
+    name=${j##*/}
+    name=${name#[0-9][0-9]-}
+    name=${name%.sh}
+    line=$(grep -aoE "XENTEST $name (PASS|FAIL) [0-9.]+" "$work/log" | tail -1 || true)
+    case $line in
+    *" PASS "*) passed=$((passed + 1)); echo "  PASS  $name (${line##* } s)" ;;
+    *" FAIL "*) failed=$((failed + 1)); echo "  FAIL  $name (${line##* } s; its output: grep -a '^\[$name\]' $log)" ;;
+    *) failed=$((failed + 1)); echo "  FAIL  $name (no result: did not run or did not finish)" ;;
+    esac
+done
+grep -aE 'XENTEST-ERROR' "$work/log" | sed 's/^/  /' || true
+if ! grep -aq 'XENTEST-DONE' "$work/log"; then
+    echo "  dom0 never said XENTEST-DONE (crash, hang or timeout; see $log)"
+    [ "$failed" -gt 0 ] || failed=1
+fi
+echo "xen-rig: $passed passed, $failed failed"
+[ "$failed" = 0 ]
