@@ -10,12 +10,17 @@
 #    output on the console prefixed "[name] ", and prints
 #        XENTEST <name> PASS|FAIL <seconds>
 #    then XENTEST-DONE passed=N failed=M (XENTEST-ERROR <why> first when
-#    dom0 could not be set up);
+#    dom0 could not be set up). After a failed job it prints xl list, the
+#    end of xl dmesg and of each guest console log. Every file a job left
+#    in $XENMIG_OUT/export/ goes to the console in base64 between
+#    "XENFILE-BEGIN <job>/<file> <bytes>" and "XENFILE-END <job>/<file>"
+#    (run.sh writes it back to a file on the host);
 # 3. powers the machine off (or, with /xenmig/interactive, opens a shell
 #    on the console first).
 # Jobs run with PATH starting with /xenmig/bin (xenmig, xenmig-simd) and
 # the Xen 4.17 tools, XENMIG_DIR=/xenmig, XENMIG_IMAGES (the domU kernel
-# and initramfs) and XENMIG_OUT=/tmp/xenmig-out/<name> (a fresh directory).
+# and initramfs) and XENMIG_OUT=/tmp/xenmig-out/<name> (a fresh directory;
+# what the job puts in $XENMIG_OUT/export/ is copied to the host).
 export PATH=/xenmig/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export XENMIG_DIR=/xenmig XENMIG_IMAGES=/var/lib/xenmig-xen HOME=/root
 /bin/busybox --install -s /usr/bin 2>/dev/null
@@ -78,7 +83,8 @@ for job in /xenmig/jobs/*; do
     name=${name#[0-9][0-9]-}
     name=${name%.sh}
     export XENMIG_OUT=/tmp/xenmig-out/$name
-    mkdir -p "$XENMIG_OUT"
+    mkdir -p "$XENMIG_OUT/export"
+    xl dmesg -c >/dev/null 2>&1 || true   # so a failure shows only its own
     echo "XENTEST-START $name"
     t0=$(uptime_s)
     # the job's status comes back through a file: its output goes through
@@ -87,12 +93,26 @@ for job in /xenmig/jobs/*; do
       echo $? > "$XENMIG_OUT/.status" ) | sed "s|^|[$name] |"
     rc=$(cat "$XENMIG_OUT/.status" 2>/dev/null || echo 255)
     secs=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
+    if [ "$rc" != 0 ]; then
+        { echo "exit status $rc"
+          echo "--- xl list"; xl list
+          echo "--- xl dmesg (since the job started, end)"; xl dmesg | tail -n 30
+          for f in /var/log/xen/console/*.log; do
+              [ -f "$f" ] || continue
+              echo "--- $f (end)"; tail -n 10 "$f"
+          done; } 2>&1 | sed "s|^|[$name] |"
+    fi
+    for f in "$XENMIG_OUT"/export/*; do
+        [ -f "$f" ] || continue
+        echo "XENFILE-BEGIN $name/${f##*/} $(wc -c < "$f")"
+        base64 < "$f"
+        echo "XENFILE-END $name/${f##*/}"
+    done
     if [ "$rc" = 0 ]; then
         passed=$((passed + 1))
         echo "XENTEST $name PASS $secs"
     else
         failed=$((failed + 1))
-        echo "[$name] exit status $rc"
         echo "XENTEST $name FAIL $secs"
     fi
 done

@@ -33,6 +33,9 @@
 #                       NAME--incoming), only passes after AFTER_N if
 #                       given: the longest pause the guest saw
 #   xr_destroy NAME     xl destroy, if it exists
+#   xr_export FILE...   copy FILEs to the host (run.sh writes them to
+#                       tests/out/xen/<run>/files/<job>/; small files: the
+#                       serial console carries them, ~80 KB/s)
 #   xr_fail MSG...      print "FAIL: MSG" and exit 1
 #   xr_log MSG...       print MSG with dom0's uptime
 # Every helper fails the script (exit 1) with a message naming what was
@@ -144,6 +147,13 @@ xr_max_gap() {
              NR > 1 && $1 == pn + 1 && $2 - pt > max { max = $2 - pt }
              { pn = $1; pt = $2 }
              END { printf "%.3f\n", max }'
+}
+
+xr_export() {
+    mkdir -p "$XENMIG_OUT/export"
+    for f in "$@"; do
+        cp "$f" "$XENMIG_OUT/export/" || xr_fail "cannot export $f"
+    done
 }
 
 xr_destroy() {

@@ -18,9 +18,11 @@
 #     --no-make         use the binaries as built (no 'make progs tests')
 #     --out DIR         where logs go (default tests/out/xen)
 # Exit status 0 only if every job passed and dom0 said XENTEST-DONE.
-# Logs: DIR/serial-<stamp>.log (everything on the console: Xen, dom0's
-# kernel, each job's output prefixed "[job] "), DIR/serial.log links to the
-# last one.
+# Logs: DIR/<stamp>/serial.log (everything on the console: Xen, dom0's
+# kernel, each job's output prefixed "[job] "), DIR/<stamp>/files/<job>/
+# (what jobs exported, see lib-dom0.sh's xr_export); DIR/last links to the
+# last run. A --shell-cmd job's output is printed here after the run, a
+# failed job's last lines too.
 set -eu
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
@@ -59,6 +61,7 @@ trap 'exit 130' INT TERM
 R=$work/root
 mkdir -p "$R/xenmig/jobs" "$R/xenmig/bin"
 njobs=0
+cmd_jobs=
 add_job() {   # NAME FILE
     njobs=$((njobs + 1))
     cp "$2" "$R/xenmig/jobs/$(printf '%02d' "$njobs")-$1"
@@ -69,6 +72,7 @@ while [ $# -gt 0 ]; do
         [ $# -ge 2 ] || usage
         printf '%s\n' "$2" > "$work/cmd"
         add_job "cmd$((njobs + 1))" "$work/cmd"
+        cmd_jobs="$cmd_jobs cmd$njobs"
         shift 2 ;;
     --keep) KEEP=1; shift ;;
     -i|--interactive) INTERACTIVE=1; shift ;;
@@ -135,10 +139,11 @@ done
 cat "$CACHE/dom0-base.cpio" "$work/run.cpio" > "$work/dom0.cpio"
 
 # --- boot -----------------------------------------------------------------
-mkdir -p "$OUT"
 stamp=$(date -u +%Y%m%d-%H%M%S)
-log=$OUT/serial-$stamp.log
-ln -sfn "serial-$stamp.log" "$OUT/serial.log"
+run_dir=$OUT/$stamp
+mkdir -p "$run_dir" || die "cannot create $run_dir"
+log=$run_dir/serial.log
+ln -sfn "$stamp" "$OUT/last"
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 serial_tx_buffer=256k"
 DOM0_ARGS="console=hvc0 earlyprintk=xen rdinit=/init-script panic=5"
 set -- -accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m 3G \
@@ -194,6 +199,28 @@ end=$(date +%s)
 tr -d '\r' < "$log" > "$work/log"
 passed=0 failed=0
 echo "xen-rig: results ($((end - start)) s, serial log $log)"
+# exported files: base64 lines between the markers (other console lines
+# that slipped in are not base64: dropped)
+awk -v dir="$run_dir/files" '
+    /^XENFILE-BEGIN / { d = dir "/" $2; sub(/\/[^\/]*$/, "", d)
+                        system("mkdir -p \"" d "\"")
+                        out = dir "/" $2 ".b64"; printf "" > out; next }
+    /^XENFILE-END /   { if (out != "") close(out); out = ""; next }
+    out != "" && /^[A-Za-z0-9+\/=]+$/ { print > out }' "$work/log"
+find "$run_dir/files" -name '*.b64' 2>/dev/null | while read -r b; do
+    if base64 -d < "$b" > "${b%.b64}"; then
+        rm -f "$b"
+    else
+        echo "xen-rig: exported file ${b%.b64} is damaged (kept as $b)" >&2
+    fi
+done
+job_output() {   # NAME: the job's own lines, without the prefix
+    grep -a "^\[$1\] " "$work/log" | sed "s|^\[$1\] ||" || true
+}
+for name in $cmd_jobs; do
+    echo "--- $name: $(cat "$R/xenmig/jobs/"*"-$name")"
+    job_output "$name"
+done
 for j in "$R"/xenmig/jobs/*; do
     name=${j##*/}
     name=${name#[0-9][0-9]-}
@@ -201,10 +228,17 @@ for j in "$R"/xenmig/jobs/*; do
     line=$(grep -aoE "XENTEST $name (PASS|FAIL) [0-9.]+" "$work/log" | tail -1 || true)
     case $line in
     *" PASS "*) passed=$((passed + 1)); echo "  PASS  $name (${line##* } s)" ;;
-    *" FAIL "*) failed=$((failed + 1)); echo "  FAIL  $name (${line##* } s; its output: grep -a '^\[$name\]' $log)" ;;
-    *) failed=$((failed + 1)); echo "  FAIL  $name (no result: did not run or did not finish)" ;;
+    *)
+        failed=$((failed + 1))
+        case $line in
+        *" FAIL "*) echo "  FAIL  $name (${line##* } s); its last lines:" ;;
+        *) echo "  FAIL  $name (no result: did not run or did not finish); its last lines:" ;;
+        esac
+        job_output "$name" | tail -n 25 | sed 's/^/        /'
+        echo "        (all of it: grep -a '^\[$name\]' $log)" ;;
     esac
 done
+[ ! -d "$run_dir/files" ] || echo "xen-rig: exported files in $run_dir/files"
 grep -aE 'XENTEST-ERROR' "$work/log" | sed 's/^/  /' || true
 if ! grep -aq 'XENTEST-DONE' "$work/log"; then
     echo "  dom0 never said XENTEST-DONE (crash, hang or timeout; see $log)"
