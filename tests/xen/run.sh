@@ -162,7 +162,7 @@ else
         tail -n +1 -F "$log" 2>/dev/null &
     else
         tail -n +1 -F "$log" 2>/dev/null |
-            grep --line-buffered -aE 'XENTEST|xen-rig:|Panic|panic' &
+            grep --line-buffered -aE 'XENTEST|xen-rig:|Kernel panic|Panic on CPU' &
     fi
     tpid=$!
     done_at=
