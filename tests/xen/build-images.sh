@@ -13,13 +13,25 @@
 #                       tools and libraries, their shared libraries (ldd
 #                       closure from this Debian 12 host), the domU kernel
 #   dom0-base.list      the files in it (run.sh skips those libraries)
-#   workload            tests/xen/guest/workload.c, static
-#   domu-initramfs.gz   the domU's root: busybox-static, workload, /init
-#                       (rebuilt when workload.c or this script changes)
+#   domu-<hash>/initramfs.gz
+#                       the domU's root: busybox-static, workload
+#                       (tests/xen/guest/workload.c, static), /init;
+#                       <hash> is that of workload.c and this script, so
+#                       worktrees with different guests share the cache
 # dom0's /init-script is not here: run.sh adds it with the project's
 # binaries, so editing it needs no rebuild.
+#
+#   tests/xen/build-images.sh [--print-domu]
+# --print-domu prints the path of this tree's domU initramfs, last.
 set -eu
-cd "$(dirname "$0")/../.."
+SELF=$(realpath "$0")
+PRINT_DOMU=0
+case ${1-} in
+"") ;;
+--print-domu) PRINT_DOMU=1 ;;
+*) echo "usage: $SELF [--print-domu]" >&2; exit 2 ;;
+esac
+cd "$(dirname "$SELF")/../.."
 TOP=$(pwd)
 CACHE=${XENMIG_XEN_CACHE:-/var/cache/xenmig-xen}
 XEN_VERSION=4.17.5+72-g01140da4e8-1
@@ -68,8 +80,8 @@ done
 if [ ! -s "$CACHE/xen" ]; then
     step "extracting the hypervisor"
     dpkg-deb -x "$CACHE/debs/xen-hypervisor-4.17-amd64_${XEN_VERSION}"_*.deb "$tmp/hv"
-    gzip -dc "$tmp/hv/boot/xen-4.17-amd64.gz" > "$CACHE/xen.part"
-    mv "$CACHE/xen.part" "$CACHE/xen"
+    gzip -dc "$tmp/hv/boot/xen-4.17-amd64.gz" > "$CACHE/xen.part.$$"
+    mv "$CACHE/xen.part.$$" "$CACHE/xen"
 fi
 
 # --- the kernel and dom0's modules ---------------------------------------
@@ -135,29 +147,25 @@ if [ ! -s "$CACHE/dom0-base.cpio" ]; then
     cp "$CACHE/vmlinuz" "$S/var/lib/xenmig-xen/vmlinuz"
     echo "root:x:0:0:root:/root:/bin/sh" > "$S/etc/passwd"
     echo "root:x:0:" > "$S/etc/group"
-    (cd "$S" && find . | sort) > "$CACHE/dom0-base.list.part"
+    (cd "$S" && find . | sort) > "$CACHE/dom0-base.list.part.$$"
     (cd "$S" && find . | cpio -o -H newc -R 0:0 --quiet) \
-        > "$CACHE/dom0-base.cpio.part"
-    mv "$CACHE/dom0-base.list.part" "$CACHE/dom0-base.list"
-    mv "$CACHE/dom0-base.cpio.part" "$CACHE/dom0-base.cpio"
+        > "$CACHE/dom0-base.cpio.part.$$"
+    mv "$CACHE/dom0-base.list.part.$$" "$CACHE/dom0-base.list"
+    mv "$CACHE/dom0-base.cpio.part.$$" "$CACHE/dom0-base.cpio"
     rm -rf "$S"
 fi
 
 # --- the domU ----------------------------------------------------------
 W=tests/xen/guest/workload.c
-if [ ! -x "$CACHE/workload" ] || [ "$W" -nt "$CACHE/workload" ]; then
-    step "compiling $W"
-    gcc -static -O2 -Wall -Wextra -o "$CACHE/workload.part" "$W"
-    mv "$CACHE/workload.part" "$CACHE/workload"
-fi
-if [ ! -s "$CACHE/domu-initramfs.gz" ] ||
-   [ "$CACHE/workload" -nt "$CACHE/domu-initramfs.gz" ] ||
-   [ "$0" -nt "$CACHE/domu-initramfs.gz" ]; then
-    step "building the domU initramfs"
+key=$(cat "$W" "$SELF" | sha256sum | cut -c1-16)
+DOMU=$CACHE/domu-$key
+if [ ! -s "$DOMU/initramfs.gz" ]; then
+    step "building the domU initramfs ($DOMU)"
     G=$tmp/guest
     mkdir -p "$G/bin" "$G/proc" "$G/sys" "$G/dev" "$G/tmp"
+    gcc -static -O2 -Wall -Wextra -o "$G/bin/workload" "$W" ||
+        die "cannot compile $W"
     cp /bin/busybox "$G/bin/busybox"
-    cp "$CACHE/workload" "$G/bin/workload"
     # xmw=RW_MIB:FIXED_MIB on the kernel command line sizes the workload.
     cat > "$G/init" <<'EOF'
 #!/bin/busybox sh
@@ -177,10 +185,15 @@ echo "init: workload exited with $?"
 exec sh
 EOF
     chmod 755 "$G/init"
+    mkdir -p "$DOMU"
     (cd "$G" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -6 \
-        > "$CACHE/domu-initramfs.gz.part"
-    mv "$CACHE/domu-initramfs.gz.part" "$CACHE/domu-initramfs.gz"
+        > "$DOMU/initramfs.gz.part.$$"
+    mv "$DOMU/initramfs.gz.part.$$" "$DOMU/initramfs.gz"
 fi
 
+if [ "$PRINT_DOMU" = 1 ]; then
+    echo "$DOMU/initramfs.gz"
+    exit 0
+fi
 ls -l "$CACHE/xen" "$CACHE/vmlinuz" "$CACHE/dom0-base.cpio" \
-    "$CACHE/domu-initramfs.gz"
+    "$DOMU/initramfs.gz"

@@ -24,7 +24,8 @@
 # last run. A --shell-cmd job's output is printed here after the run, a
 # failed job's last lines too.
 set -eu
-cd "$(dirname "$0")/../.."
+SELF=$(realpath "$0")
+cd "$(dirname "$SELF")/../.."
 TOP=$(pwd)
 CACHE=${XENMIG_XEN_CACHE:-/var/cache/xenmig-xen}
 OUT=tests/out/xen
@@ -33,7 +34,7 @@ TIMEOUT=1800 JOB_TIMEOUT=1200
 QEMU=${QEMU:-qemu-system-x86_64}
 
 usage() {
-    sed -n '/^#   tests/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '/^#   tests/,/^# Exit/p' "$SELF" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 die() { echo "xen-rig: $*" >&2; exit 1; }
@@ -94,7 +95,7 @@ done
 command -v "$QEMU" >/dev/null || die "needs $QEMU (scripts/install-deps.sh --xen)"
 
 # --- images and binaries -------------------------------------------------
-tests/xen/build-images.sh >/dev/null ||
+domu=$(tests/xen/build-images.sh --print-domu | tail -n 1) && [ -s "$domu" ] ||
     die "tests/xen/build-images.sh failed (run it alone to see why)"
 if [ "$MAKE" = 1 ]; then
     make -j2 progs tests >"$work/make.log" 2>&1 || {
@@ -111,7 +112,7 @@ done
 cp tests/xen/dom0-init.sh "$R/init-script"
 chmod 755 "$R/init-script"
 mkdir -p "$R/var/lib/xenmig-xen"
-cp "$CACHE/domu-initramfs.gz" "$R/var/lib/xenmig-xen/"
+cp "$domu" "$R/var/lib/xenmig-xen/domu-initramfs.gz"
 tar -cf - --exclude=tests/out --exclude=tests/fuzz/build \
     --exclude=tests/fuzz/corpus --exclude=tests/fuzz/crashes \
     --exclude='*.o' --exclude='*.c' \
