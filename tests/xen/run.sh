@@ -23,6 +23,9 @@
 # (what jobs exported, see lib-dom0.sh's xr_export); DIR/last links to the
 # last run. A --shell-cmd job's output is printed here after the run, a
 # failed job's last lines too.
+# The body is one brace group: sh parses it whole before running it, so
+# editing this file (git checkout, rebase) during a long run is harmless.
+{
 set -eu
 SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/../.."
@@ -247,3 +250,5 @@ if ! grep -aq 'XENTEST-DONE' "$work/log"; then
 fi
 echo "xen-rig: $passed passed, $failed failed"
 [ "$failed" = 0 ]
+exit
+}
