@@ -226,6 +226,7 @@ for name in $cmd_jobs; do
     job_output "$name"
 done
 for j in "$R"/xenmig/jobs/*; do
+    [ -f "$j" ] || continue
     name=${j##*/}
     name=${name#[0-9][0-9]-}
     name=${name%.sh}
