@@ -52,6 +52,10 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /dev/shm
+# loopback only (no NIC): migrations to localhost, xenmig's listeners
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up ||
+    setup_failed "cannot bring up lo"
+hostname xen-rig
 # only errors and worse from the kernel on the console: less to interleave
 echo 4 > /proc/sys/kernel/printk
 echo "xen-rig: dom0 up after $(uptime_s) s"

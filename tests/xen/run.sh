@@ -124,6 +124,10 @@ tar -cf - --exclude=tests/out --exclude=tests/fuzz/build \
     tar -xf - -C "$R/xenmig"
 ln -s ../toolstack/xenmig "$R/xenmig/bin/xenmig"
 ln -s ../sim/xenmig-simd "$R/xenmig/bin/xenmig-simd"
+# name resolution from files only: "localhost" without a DNS timeout
+mkdir -p "$R/etc"
+printf '127.0.0.1\tlocalhost xen-rig\n::1\tlocalhost ip6-localhost\n' > "$R/etc/hosts"
+printf 'hosts: files\npasswd: files\ngroup: files\n' > "$R/etc/nsswitch.conf"
 [ "$INTERACTIVE" = 1 ] && : > "$R/xenmig/interactive"
 echo "$JOB_TIMEOUT" > "$R/xenmig/job-timeout"
 

@@ -6,6 +6,7 @@
 #    (PV log-dirty needs it)
 #  - the project's binaries are on PATH and find all their libraries
 #  - xenstored answers, dom0 is the only domain
+#  - TCP over loopback to "localhost" works (migrations within dom0)
 set -eu
 . "$XENMIG_DIR/tests/xen/lib-dom0.sh"
 
@@ -35,6 +36,16 @@ xenmig --version || xr_fail "xenmig --version failed"
 
 xenstore-read domid >/dev/null 2>&1 || xenstore-read /local/domain/0/domid >/dev/null ||
     xr_fail "xenstore does not answer"
+# loopback TCP, as xenmig migrate-receive --listen / migrate HOST:PORT use
+nc -l -p 8999 > "$XENMIG_OUT/nc.out" &
+ncpid=$!
+sleep 1
+echo "over loopback" | nc localhost 8999 || xr_fail "cannot connect to localhost:8999"
+wait "$ncpid" || true
+[ "$(cat "$XENMIG_OUT/nc.out")" = "over loopback" ] ||
+    xr_fail "loopback TCP lost data: '$(cat "$XENMIG_OUT/nc.out")'"
+echo "loopback TCP works"
+
 n=$(xl list | awk 'NR > 1' | wc -l)
 [ "$n" = 1 ] || { xl list; xr_fail "$n domains at start, expected dom0 alone"; }
 echo "OK"
