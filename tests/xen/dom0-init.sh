@@ -20,7 +20,8 @@
 # Jobs run with PATH starting with /xenmig/bin (xenmig, xenmig-simd) and
 # the Xen 4.17 tools, XENMIG_DIR=/xenmig, XENMIG_IMAGES (the domU kernel
 # and initramfs) and XENMIG_OUT=/tmp/xenmig-out/<name> (a fresh directory;
-# what the job puts in $XENMIG_OUT/export/ is copied to the host).
+# what the job puts in $XENMIG_OUT/export/ is copied to the host), and the
+# variables given to run.sh with --env.
 export PATH=/xenmig/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export XENMIG_DIR=/xenmig XENMIG_IMAGES=/var/lib/xenmig-xen HOME=/root
 /bin/busybox --install -s /usr/bin 2>/dev/null
@@ -81,6 +82,12 @@ xenconsoled --pid-file=/run/xenconsoled.pid --log=guest \
 echo "xen-rig: xenstored, xen-init-dom0, xenconsoled up after $(uptime_s) s"
 
 job_timeout=$(cat /xenmig/job-timeout 2>/dev/null || echo 1200)
+# run.sh --env VAR=VALUE lines
+if [ -f /xenmig/env ]; then
+    while IFS= read -r kv; do
+        export "$kv"
+    done < /xenmig/env
+fi
 for job in /xenmig/jobs/*; do
     [ -f "$job" ] || continue
     name=${job##*/}

@@ -17,6 +17,10 @@
 #                       each job's limit inside dom0 (default 1200)
 #     --no-make         use the binaries as built (no 'make progs tests')
 #     --out DIR         where logs go (default tests/out/xen)
+#     -e, --env VAR=VALUE
+#                       set VAR in every job's environment (repeatable)
+#     --xen-args ARGS   more Xen command line (e.g. loglvl=all)
+#     --dom0-args ARGS  more dom0 kernel command line
 # Exit status 0 only if every job passed and dom0 said XENTEST-DONE.
 # Logs: DIR/<stamp>/serial.log (everything on the console: Xen, dom0's
 # kernel, each job's output prefixed "[job] "), DIR/<stamp>/files/<job>/
@@ -32,7 +36,7 @@ cd "$(dirname "$SELF")/../.."
 TOP=$(pwd)
 CACHE=${XENMIG_XEN_CACHE:-/var/cache/xenmig-xen}
 OUT=tests/out/xen
-KEEP=0 INTERACTIVE=0 VERBOSE=0 MAKE=1
+KEEP=0 INTERACTIVE=0 VERBOSE=0 MAKE=1 MORE_XEN_ARGS= MORE_DOM0_ARGS=
 TIMEOUT=1800 JOB_TIMEOUT=1200
 QEMU=${QEMU:-qemu-system-x86_64}
 
@@ -85,6 +89,16 @@ while [ $# -gt 0 ]; do
     --job-timeout) [ $# -ge 2 ] || usage; JOB_TIMEOUT=$2; shift 2 ;;
     --no-make) MAKE=0; shift ;;
     --out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
+    -e|--env)
+        [ $# -ge 2 ] || usage
+        case $2 in
+        [A-Za-z_]*=*) ;;
+        *) die "--env wants VAR=VALUE, not '$2'" ;;
+        esac
+        printf '%s\n' "$2" >> "$work/env"
+        shift 2 ;;
+    --xen-args) [ $# -ge 2 ] || usage; MORE_XEN_ARGS=" $2"; shift 2 ;;
+    --dom0-args) [ $# -ge 2 ] || usage; MORE_DOM0_ARGS=" $2"; shift 2 ;;
     -h|--help) usage ;;
     -*) echo "xen-rig: unknown option $1" >&2; usage ;;
     *)
@@ -130,6 +144,8 @@ printf '127.0.0.1\tlocalhost xen-rig\n::1\tlocalhost ip6-localhost\n' > "$R/etc/
 printf 'hosts: files\npasswd: files\ngroup: files\n' > "$R/etc/nsswitch.conf"
 [ "$INTERACTIVE" = 1 ] && : > "$R/xenmig/interactive"
 echo "$JOB_TIMEOUT" > "$R/xenmig/job-timeout"
+# --env: one VAR=VALUE a line, exported by dom0-init.sh for every job
+[ ! -f "$work/env" ] || cp "$work/env" "$R/xenmig/env"
 
 # Libraries the binaries need that dom0's base lacks (the base's Xen
 # libraries are the pinned 4.17.5 ones, same sonames as this host's).
@@ -147,13 +163,13 @@ done
 cat "$CACHE/dom0-base.cpio" "$work/run.cpio" > "$work/dom0.cpio"
 
 # --- boot -----------------------------------------------------------------
-stamp=$(date -u +%Y%m%d-%H%M%S)
+stamp=$(date -u +%Y%m%d-%H%M%S)-$$
 run_dir=$OUT/$stamp
 mkdir -p "$run_dir" || die "cannot create $run_dir"
 log=$run_dir/serial.log
 ln -sfn "$stamp" "$OUT/last"
-XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 serial_tx_buffer=256k"
-DOM0_ARGS="console=hvc0 earlyprintk=xen rdinit=/init-script panic=5"
+XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 serial_tx_buffer=256k$MORE_XEN_ARGS"
+DOM0_ARGS="console=hvc0 earlyprintk=xen rdinit=/init-script panic=5$MORE_DOM0_ARGS"
 set -- -accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m 3G \
     -display none -no-reboot -nic none \
     -kernel "$CACHE/xen" -append "$XEN_ARGS" \
