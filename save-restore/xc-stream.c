@@ -119,7 +119,8 @@ int xm_xc_check_records(const void *recs, size_t len, unsigned *n_r,
                      XM_XC_REC_LENGTH_MAX);
             return -EINVAL;
         }
-        padded = ((size_t)h.length + XM_XC_ALIGN - 1) & ~(size_t)(XM_XC_ALIGN - 1);
+        padded = ((size_t)h.length + XM_XC_ALIGN - 1) &
+                 ~(size_t)(XM_XC_ALIGN - 1);
         if (len - off - sizeof(h) < padded) {
             snprintf(why, whylen,
                      "record %s at offset %zu needs %zu bytes of body and padding, only %zu are given",

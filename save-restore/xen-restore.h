@@ -40,11 +40,14 @@
  *    process must be in libxl_sigchld_owner_libxl_always_selective_reap
  *    mode: libxl keeps a SIGCHLD handler and reaps only its own children,
  *    we reap ours with waitpid(pid). xm_xen_libxl_open() sets that up.
- * Failures: a writer that finds the pipe closed (libxl gave up) ends
- * with an error naming libxl's last message; a start that sees no domain
- * within XM_XEN_RESTORE_START_TIMEOUT_S gives up. Nothing waits forever
- * on libxl except finish, which waits up to XM_XEN_RESTORE_FINISH_
- * TIMEOUT_S once the stream is complete.
+ * Failures: a write that finds the pipe closed (libxl gave up) fails at
+ * once with an error naming the first error libxl (or libxc, through it)
+ * logged since the restore started, which is the cause, and its last
+ * one. A write blocks while libxl does not read, as on any pipe; start
+ * gives up when no domain appears within XM_XEN_RESTORE_START_TIMEOUT_S,
+ * finish when libxl has not returned XM_XEN_RESTORE_FINISH_TIMEOUT_S
+ * after the end of the stream. xm_xen_restore_fd() waits for libxl as
+ * long as its input is open, as xl does.
  *
  * Built only with the Xen libraries (HAVE_XEN).
  */
@@ -64,8 +67,8 @@
 
 /*
  * A libxl context for xenmig: libxl's and libxc's messages go to @lg
- * (errors as errors, libxl's chatter as debug), the last error is kept
- * so failures can name libxl's reason, and SIGCHLD is in selective-reap
+ * (errors as errors, libxl's chatter as debug), its last 16 errors are
+ * kept so failures can name libxl's reason, and SIGCHLD is in selective-reap
  * mode (see above). 0 or -errno (logged). Close with xm_xen_libxl_close().
  * A backend that opens its own ctx must set the same child mode.
  */

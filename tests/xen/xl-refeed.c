@@ -179,8 +179,9 @@ int main(int argc, char **argv)
                 goto out;
             n_pages++;
         } else {
-            if (xm_xen_restore_records(r, body,
-                                       8 + (((size_t)h.length + 7) & ~(size_t)7)))
+            size_t len = 8 + (((size_t)h.length + 7) & ~(size_t)7);
+
+            if (xm_xen_restore_records(r, body, len))
                 goto out;
             n_recs++;
         }
