@@ -18,6 +18,10 @@
 #     head -c 8M | xenmig ...): xl migrate fails, the guest keeps running
 #     on the source (same domid, counter advances, checksum intact) and
 #     no NAME--incoming domain is left
+#  6. a receiver that fails after the transfer (it cannot take its name
+#     after GO): xl gets the failure report and GO back, renames and
+#     resumes its guest (same domid, counter advances, checksum intact);
+#     nothing of ours is left
 set -eu
 . "$XENMIG_DIR/tests/xen/lib-dom0.sh"
 D=xlint
@@ -27,7 +31,8 @@ trap 'xr_destroy "$D" >/dev/null 2>&1 || true; xr_destroy "$D--incoming" >/dev/n
 # $SHIM/xl: stands in for xl on the receiving side. xl migrate runs
 # "xl [-t] [-v...] migrate-receive [-e] [-d] [-p]"; we run our receiver
 # with the flags after migrate-receive. $XL_SHIM_FILTER (optional) is a
-# command the stream goes through first (to cut it).
+# command the stream goes through first (to cut it); $XL_SHIM_ARGS more
+# options for our receiver.
 mkdir -p "$SHIM"
 cat > "$SHIM/xl" <<'EOF'
 #!/bin/sh
@@ -35,10 +40,10 @@ while [ $# -gt 0 ] && [ "$1" != migrate-receive ]; do shift; done
 [ $# -gt 0 ] && shift
 echo "xenmig receiver ran: $*" >> "$XR_SHIM_MARK"
 if [ -n "${XL_SHIM_FILTER:-}" ]; then
-    $XL_SHIM_FILTER | xenmig -v migrate-receive --xl "$@"
+    $XL_SHIM_FILTER | xenmig -v migrate-receive --xl ${XL_SHIM_ARGS:-} "$@"
     exit $?
 fi
-exec xenmig -v migrate-receive --xl "$@"
+exec xenmig -v migrate-receive --xl ${XL_SHIM_ARGS:-} "$@"
 EOF
 chmod +x "$SHIM/xl"
 export XR_SHIM_MARK=$XR_TMP/xl-shim.mark
@@ -166,6 +171,33 @@ c1=$(xr_wait_counter "$D" "$c0" 60)
 xr_check_intact "$D"
 xl list | grep -q -- "$D--incoming" && xr_fail "a half-built $D--incoming is left"
 xr_log "cut xl migrate: the source $old keeps running (counter $c0 -> $c1), no $D--incoming left"
+
+# --- 6. a receiver that fails after the transfer ----------------------------
+# Our receiver is told to take the name NAME--migratedaway, which xl gives
+# the source just before GO: the rename after GO fails, so it reports a
+# non-zero status, destroys its copy and gives GO back; xl renames its
+# guest back and resumes it.
+old=$(xr_domid "$D")
+c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+if XL_SHIM_ARGS="--rename $D--migratedaway" \
+    xl migrate -s env "$D" "PATH=$SHIM:$PATH" \
+        >"$XENMIG_OUT/xl-migrate-late.log" 2>&1; then
+    cat "$XENMIG_OUT/xl-migrate-late.log"
+    xr_fail "xl migrate into a receiver that cannot rename succeeded"
+fi
+grep -E "Target reports startup failure|cannot rename|Resumed OK|Migration failed" \
+    "$XENMIG_OUT/xl-migrate-late.log" || true
+grep -q "Target reports startup failure" "$XENMIG_OUT/xl-migrate-late.log" || {
+    cat "$XENMIG_OUT/xl-migrate-late.log"
+    xr_fail "xl did not get our failure report"
+}
+sleep 2
+now=$(xr_domid "$D")
+[ "$now" = "$old" ] || xr_fail "after the failed hand-over $D is domain $now, not the source $old"
+xr_assert_one_running "$D"
+c1=$(xr_wait_counter "$D" "$c0" 60)
+xr_check_intact "$D"
+xr_log "failure after the transfer: reported to xl, our copy destroyed, the source $old resumed (counter $c0 -> $c1)"
 
 xr_destroy "$D"
 xr_assert_none "$D"
