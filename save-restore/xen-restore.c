@@ -385,6 +385,7 @@ int xm_xen_restore_start(libxl_ctx *ctx, struct xm_logger *lg,
     uint8_t start[XM_XC_START_LEN];
     uint32_t dhdr_type, existing;
     int pfd[2], rc, waited_ms = 0;
+    unsigned poll_ms = 10;
     char last[8];
 
     *r_r = NULL;
@@ -461,7 +462,9 @@ int xm_xen_restore_start(libxl_ctx *ctx, struct xm_logger *lg,
         goto fail;
     }
 
-    /* Find the domain by name while libxl works. */
+    /* Find the domain by name while libxl works: every 10 ms at first,
+     * backing off to 200 ms (each look lists every domain in xenstore,
+     * which libxl is busy with too). */
     for (;;) {
         uint32_t domid;
 
@@ -470,13 +473,14 @@ int xm_xen_restore_start(libxl_ctx *ctx, struct xm_logger *lg,
             r->have_domid = true;
             break;
         }
-        if (wait_done(r, 10)) {
+        if (wait_done(r, poll_ms)) {
             /* libxl returned before we saw the domain: a failure (it
              * cannot succeed without the rest of the stream). */
             rc = libxl_failed(r, -EIO, "while making the domain");
             goto fail;
         }
-        waited_ms += 10;
+        waited_ms += poll_ms;
+        poll_ms = poll_ms * 2 > 200 ? 200 : poll_ms * 2;
         if (waited_ms >= XM_XEN_RESTORE_START_TIMEOUT_S * 1000) {
             LOG(lg, XM_LOG_ERROR,
                 "libxl has not made domain \"%s\" after %d s: giving up",
