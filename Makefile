@@ -56,7 +56,21 @@ PKGS_TEST = check
 pc_cflags = $(shell pkg-config --cflags $(1))
 pc_libs   = $(shell pkg-config --libs $(1))
 
+# ---- the Xen backend: built when the Xen libraries are installed -------
+# (save-restore/backend-xen.c, -DHAVE_XEN; the library then links them)
+XEN_PKGS := xencontrol xenguest xenforeignmemory xenstore xenlight xentoollog
+HAVE_XEN := $(shell pkg-config --exists $(XEN_PKGS) && echo 1)
+ifeq ($(HAVE_XEN),1)
+override CFLAGS += -DHAVE_XEN
+PKGS_LIB += $(XEN_PKGS)
+LIB_SRC  := $(wildcard save-restore/*.c)
+# run in the real-Xen rig's dom0 (tests/xen/test-backend-xen.sh)
+XEN_TESTS := tests/xen/xen-backend-probe
+else
 LIB_SRC  := $(filter-out save-restore/backend-xen.c,$(wildcard save-restore/*.c))
+XEN_TESTS :=
+endif
+# ------------------------------------------------------------------------
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 SIM_SRC  := $(wildcard sim/*.c)
 SIM_OBJ  := $(SIM_SRC:.c=.o)
@@ -73,12 +87,12 @@ BENCHES  := $(BENCH_SRC:.c=)
 LIB      := save-restore/libxenmig.a
 LIBS     := -lpthread -lm
 
-all: progs $(TESTS) $(BENCHES)
+all: progs $(TESTS) $(BENCHES) $(XEN_TESTS)
 
 # What 'make install' installs (the packages build only this).
 progs: $(LIB) sim/xenmig-simd toolstack/xenmig
 
-tests: $(TESTS)
+tests: $(TESTS) $(XEN_TESTS)
 
 save-restore/%.o: save-restore/%.c $(wildcard save-restore/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
@@ -108,6 +122,10 @@ toolstack/xenmig: $(CLI_OBJ) $(LIB)
 tests/check-%: tests/check-%.c $(LIB) $(wildcard tests/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
 	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(LIBS)
+
+tests/xen/%: tests/xen/%.c $(LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(call pc_libs,$(PKGS_LIB)) $(LIBS)
 
 # It includes the fuzz harnesses and replays tests/fuzz/regress/.
 tests/check-fuzz-regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
@@ -254,7 +272,8 @@ rpm: $(TARBALL)
 
 clean:
 	rm -f save-restore/*.o sim/*.o toolstack/*.o $(LIB) sim/xenmig-simd \
-	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES)
+	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES) \
+	    tests/xen/xen-backend-probe
 	rm -rf bench/out tests/out $(DIST) $(FUZZ_DIR)
 
 FORCE:

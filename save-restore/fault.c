@@ -328,5 +328,6 @@ void xm__fault_backend(struct xm_backend *be)
         return;
     real = be->ops;
     fault_backend_ops.name = real->name;
+    fault_backend_ops.features = real->features;
     be->ops = &fault_backend_ops;
 }
