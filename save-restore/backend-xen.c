@@ -43,6 +43,17 @@
 #include "private.h"
 #include "xc-format.h"
 
+/*
+ * The receiver side needs xen-restore.c (libxl_domain_create_restore fed
+ * through a pipe); until that is in the tree, this backend only sends.
+ */
+#if defined(__has_include)
+#if __has_include("xen-restore.h")
+#define XM_XEN_RECEIVER 1
+#include "xen-restore.h"
+#endif
+#endif
+
 #define PAGE XM_PAGE_SIZE
 #define BPL (8 * sizeof(unsigned long))
 #define PTES_PER_PAGE 512
@@ -86,10 +97,24 @@ struct pv_dom {
     uint64_t nr_deferred;         /* bits set in deferred */
 };
 
+/* A domain being restored through xen-restore.c (the receiver). */
+struct incoming {
+    struct incoming *next;        /* the list in xen_backend */
+    uint32_t domid;               /* the new domain */
+#ifdef XM_XEN_RECEIVER
+    struct xm_xen_restore *r;     /* the stream into libxl */
+#endif
+    bool committed;               /* built, paused: ours to destroy now */
+    int err;                      /* first error of an unmap() */
+};
+
 /* What one map() handed out. */
 struct map_handle {
     void *base;                   /* the foreign mapping, or NULL */
     unsigned nr_mapped;           /* its pages */
+    struct incoming *in;          /* receiver: whose pages these are */
+    uint64_t *words;              /* receiver: pfn | type << 60 */
+    void *buf;                    /* receiver: the pages, zeroed */
     unsigned n;                   /* entries in copies */
     void *copies[];               /* private pages to free, or NULL */
 };
@@ -112,9 +137,7 @@ struct xen_backend {
     uint64_t types_pfns[TYPES_BATCH]; /* asked for */
     uint32_t types[TYPES_BATCH];  /* answered (enum xm_page_type) */
     uint64_t types_mfns[TYPES_BATCH]; /* mfns they were asked for */
-#ifdef XM_XEN_RECEIVER
     struct incoming *in;          /* domains being restored (receiver) */
-#endif
 };
 
 static struct xen_backend *to_xen(struct xm_backend *be)
@@ -152,6 +175,13 @@ static void xtl_destroy(xentoollog_logger *logger)
 /* ---- open / close ------------------------------------------------------- */
 
 static void pv_drop(struct xen_backend *x);
+static void incoming_drop(struct xen_backend *x, struct incoming *in);
+
+#ifndef XM_XEN_RECEIVER
+static const libxl_childproc_hooks child_hooks = {
+    .chldowner = libxl_sigchld_owner_libxl_always_selective_reap,
+};
+#endif
 
 static void xen_close(struct xm_backend *be)
 {
@@ -159,13 +189,19 @@ static void xen_close(struct xm_backend *be)
 
     if (!be)
         return;
+    while (x->in)
+        incoming_drop(x, x->in);
     pv_drop(x);
     if (x->m2p)
         xenforeignmemory_unmap(x->fmem, x->m2p, x->m2p_pages);
     if (x->zero_page)
         munmap(x->zero_page, PAGE);
+#ifdef XM_XEN_RECEIVER
+    xm_xen_libxl_close(x->ctx);
+#else
     if (x->ctx)
         libxl_ctx_free(x->ctx);
+#endif
     if (x->xsh)
         xs_close(x->xsh);
     if (x->fmem)
@@ -209,11 +245,20 @@ static int xen_open(const char *address, struct xm_logger *lg,
         LOGE(lg, XM_LOG_ERROR, rc, "cannot connect to xenstore");
         goto fail;
     }
+#ifdef XM_XEN_RECEIVER
+    /* a ctx whose failures xen-restore.c can name, children reaped apart */
+    rc = xm_xen_libxl_open(lg, &x->ctx);
+    if (rc)
+        goto fail;
+#else
     if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, &x->xtl.vtable)) {
         rc = -EIO;
         LOG(lg, XM_LOG_ERROR, "cannot make a libxl context");
         goto fail;
     }
+    /* libxl must not reap our transport's children (xen-restore.h) */
+    libxl_childproc_setmode(x->ctx, &child_hooks, NULL);
+#endif
     x->zero_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
                         -1, 0);
     if (x->zero_page == MAP_FAILED) {
@@ -1172,6 +1217,9 @@ out:
 }
 
 static void xen_unmap(struct xm_backend *be, void *handle, unsigned n);
+static int map_incoming(struct xen_backend *x, uint32_t domid,
+                        const uint64_t *words, unsigned n, void **pages_r,
+                        int *errs, struct map_handle *h);
 
 static int xen_map(struct xm_backend *be, uint32_t domid,
                    const uint64_t *pfns, unsigned n, bool writable,
@@ -1189,10 +1237,7 @@ static int xen_map(struct xm_backend *be, uint32_t domid,
     }
     h->n = n;
     if (writable) {
-        rc = -EOPNOTSUPP;
-        LOGD(be->lg, XM_LOG_ERROR, domid,
-             "cannot map domain %u for writing: this build has no xen receiver",
-             domid);
+        rc = map_incoming(x, domid, pfns, n, pages_r, errs, h);
     } else {
         rc = map_source(x, domid, pfns, n, pages_r, errs, h);
     }
@@ -1204,6 +1249,8 @@ static int xen_map(struct xm_backend *be, uint32_t domid,
     return 0;
 }
 
+static void incoming_pages(struct xen_backend *x, struct map_handle *h);
+
 static void xen_unmap(struct xm_backend *be, void *handle, unsigned n)
 {
     struct map_handle *h = handle;
@@ -1211,6 +1258,10 @@ static void xen_unmap(struct xm_backend *be, void *handle, unsigned n)
 
     if (!h)
         return;
+    if (h->in)
+        incoming_pages(to_xen(be), h);
+    free(h->words);
+    free(h->buf);
     if (h->base)
         xenforeignmemory_unmap(to_xen(be)->fmem, h->base, h->nr_mapped);
     for (i = 0; i < h->n; i++)
@@ -1639,10 +1690,20 @@ static int xen_rename(struct xm_backend *be, uint32_t domid,
     return 0;
 }
 
+static struct incoming *incoming_of(struct xen_backend *x, uint32_t domid);
+
 static int xen_destroy(struct xm_backend *be, uint32_t domid)
 {
     struct xen_backend *x = to_xen(be);
+    struct incoming *in = incoming_of(x, domid);
 
+    if (in && !in->committed) {
+        /* xen-restore.c destroys what libxl made */
+        incoming_drop(x, in);
+        return 0;
+    }
+    if (in)
+        incoming_drop(x, in);
     if (x->pv.domid == domid)
         pv_drop(x);
     if (libxl_domain_destroy(x->ctx, domid, NULL)) {
@@ -1653,6 +1714,250 @@ static int xen_destroy(struct xm_backend *be, uint32_t domid)
 }
 
 /* ---- receiver side ------------------------------------------------------ */
+
+/*
+ * The receiver does not build domains itself: it turns our stream back
+ * into Xen's (libxl v2 / libxc v3) and hands it to libxl through
+ * xen-restore.c, so a guest is restored by Xen's own code:
+ *   create()      our CONFIG blob: the libxl JSON (first record) starts
+ *                 the restore; the libxc records after it go verbatim
+ *   map(write)    zeroed buffers of ours; the matching unmap() sends them
+ *                 as PAGE_DATA with the types restore.c passes in the pfn
+ *                 words (backend.h)
+ *   set_state()   VCPU and PLATFORM blobs: libxc records, verbatim
+ *   commit()      libxc and libxl END; wait until libxl has built it
+ *   destroy()     before commit: xen-restore.c gives up and destroys
+ * An error in unmap() (which cannot return one) sticks to the domain and
+ * fails its next op.
+ */
+
+static struct incoming *incoming_of(struct xen_backend *x, uint32_t domid)
+{
+    struct incoming *in;
+
+    for (in = x->in; in; in = in->next)
+        if (in->domid == domid)
+            return in;
+    return NULL;
+}
+
+static void incoming_drop(struct xen_backend *x, struct incoming *in)
+{
+    struct incoming **pp;
+
+    for (pp = &x->in; *pp; pp = &(*pp)->next) {
+        if (*pp == in) {
+            *pp = in->next;
+            break;
+        }
+    }
+#ifdef XM_XEN_RECEIVER
+    xm_xen_restore_dispose(in->r);
+#endif
+    free(in);
+}
+
+/* The domain being restored as @domid, or NULL (logged). */
+static struct incoming *incoming_get(struct xen_backend *x, uint32_t domid,
+                                     const char *what)
+{
+    struct incoming *in = incoming_of(x, domid);
+
+    if (!in)
+        LOGD(x->be.lg, XM_LOG_ERROR, domid,
+             "cannot %s domain %u: it is not being restored here", what,
+             domid);
+    else if (in->err)
+        LOGD(x->be.lg, XM_LOG_ERROR, domid,
+             "cannot %s domain %u: its restore failed earlier", what, domid);
+    return in;
+}
+
+static int map_incoming(struct xen_backend *x, uint32_t domid,
+                        const uint64_t *words, unsigned n, void **pages_r,
+                        int *errs, struct map_handle *h)
+{
+    struct incoming *in = incoming_get(x, domid, "write pages of");
+    unsigned i;
+
+    if (!in)
+        return -ESRCH;
+    if (in->err)
+        return in->err;
+    h->words = malloc(n * sizeof(*h->words));
+    h->buf = aligned_alloc(PAGE, (size_t)n * PAGE);
+    if (!h->words || !h->buf) {
+        LOGD(x->be.lg, XM_LOG_ERROR, domid,
+             "out of memory for %u pages of domain %u", n, domid);
+        return -ENOMEM;
+    }
+    /* restore.c writes only what is not already zero */
+    memset(h->buf, 0, (size_t)n * PAGE);
+    memcpy(h->words, words, n * sizeof(*words));
+    for (i = 0; i < n; i++) {
+        pages_r[i] = (uint8_t *)h->buf + (size_t)i * PAGE;
+        errs[i] = 0;
+    }
+    h->in = in;
+    return 0;
+}
+
+#ifdef XM_XEN_RECEIVER
+
+/* unmap() of a writable map: the pages go to libxc as one PAGE_DATA. */
+static void incoming_pages(struct xen_backend *x, struct map_handle *h)
+{
+    void **pages = malloc(h->n * sizeof(*pages));
+    unsigned i;
+    int rc;
+
+    if (!pages) {
+        h->in->err = -ENOMEM;
+        return;
+    }
+    for (i = 0; i < h->n; i++)
+        pages[i] = (uint8_t *)h->buf + (size_t)i * PAGE;
+    rc = xm_xen_restore_pages(h->in->r, h->words, h->n, pages);
+    if (rc && !h->in->err) {
+        h->in->err = rc;
+        LOGED(x->be.lg, XM_LOG_ERROR, rc, h->in->domid,
+              "cannot pass %u pages of domain %u to libxc", h->n,
+              h->in->domid);
+    }
+    free(pages);
+}
+
+/*
+ * Split a CONFIG blob: the JSON of our first record, and the libxc
+ * records after it. -EINVAL (logged) if it is not that.
+ */
+static int parse_config(struct xen_backend *x, const uint8_t *p, size_t len,
+                        const char **json_r, const uint8_t **rest_r,
+                        size_t *rest_len_r, uint32_t *guest_type_r)
+{
+    struct xm_xc_rhdr rh;
+    size_t off, body;
+
+    if (len < sizeof(rh))
+        goto bad;
+    memcpy(&rh, p, sizeof(rh));
+    body = ((size_t)rh.length + XM_XC_ALIGN - 1) & ~(size_t)(XM_XC_ALIGN - 1);
+    if (rh.type != XM_XC_REC_XENMIG_CONFIG || rh.length == 0 ||
+        len - sizeof(rh) < body || p[sizeof(rh) + rh.length - 1] != 0)
+        goto bad;
+    *json_r = (const char *)p + sizeof(rh);
+    *rest_r = p + sizeof(rh) + body;
+    *rest_len_r = len - sizeof(rh) - body;
+    /* a PV guest's static data has X86_PV_INFO; anything else is PVH */
+    *guest_type_r = XM_GUEST_PVH;
+    for (off = 0; off + sizeof(rh) <= *rest_len_r; off += sizeof(rh) + body) {
+        memcpy(&rh, *rest_r + off, sizeof(rh));
+        body = ((size_t)rh.length + XM_XC_ALIGN - 1) &
+               ~(size_t)(XM_XC_ALIGN - 1);
+        if (rh.type == XM_XC_REC_X86_PV_INFO)
+            *guest_type_r = XM_GUEST_PV;
+    }
+    return 0;
+bad:
+    LOG(x->be.lg, XM_LOG_ERROR,
+        "the domain configuration in the stream is not a xen one (a libxl JSON record, then libxc records)");
+    return -EINVAL;
+}
+
+static int xen_create(struct xm_backend *be, const char *name,
+                      const void *config, size_t config_len,
+                      uint64_t nr_pfns, uint32_t *domid_r)
+{
+    struct xen_backend *x = to_xen(be);
+    const uint8_t *rest;
+    const char *json;
+    size_t rest_len;
+    uint32_t type;
+    struct incoming *in;
+    int rc;
+
+    rc = parse_config(x, config, config_len, &json, &rest, &rest_len, &type);
+    if (rc)
+        return rc;
+    in = calloc(1, sizeof(*in));
+    if (!in) {
+        LOG(be->lg, XM_LOG_ERROR, "out of memory creating domain \"%s\"",
+            name);
+        return -ENOMEM;
+    }
+    rc = xm_xen_restore_start(x->ctx, be->lg, name, json, type, &in->r,
+                              &in->domid);
+    if (rc) {
+        free(in);
+        return rc;
+    }
+    in->next = x->in;
+    x->in = in;
+    if (rest_len) {
+        rc = xm_xen_restore_records(in->r, rest, rest_len);
+        if (rc) {
+            LOGED(be->lg, XM_LOG_ERROR, rc, in->domid,
+                  "cannot pass the static data of domain \"%s\" to libxc",
+                  name);
+            incoming_drop(x, in);
+            return rc;
+        }
+    }
+    *domid_r = in->domid;
+    return 0;
+}
+
+static int xen_set_state(struct xm_backend *be, uint32_t domid,
+                         enum xm_state_kind kind, const void *blob,
+                         size_t len)
+{
+    struct incoming *in = incoming_get(to_xen(be), domid, "load state into");
+    int rc;
+
+    if (!in)
+        return -ESRCH;
+    if (in->err)
+        return in->err;
+    if (kind == XM_STATE_CONFIG) {
+        LOGD(be->lg, XM_LOG_ERROR, domid,
+             "cannot load a configuration into domain %u after create",
+             domid);
+        return -EINVAL;
+    }
+    rc = xm_xen_restore_records(in->r, blob, len);
+    if (rc) {
+        in->err = rc;
+        LOGED(be->lg, XM_LOG_ERROR, rc, domid,
+              "cannot pass the %s state of domain %u to libxc",
+              kind == XM_STATE_VCPU ? "vCPU" : "platform", domid);
+    }
+    return rc;
+}
+
+/* The stream is complete: libxl finishes building the domain, paused. */
+static int xen_commit(struct xm_backend *be, uint32_t domid)
+{
+    struct incoming *in = incoming_get(to_xen(be), domid, "finish");
+    int rc;
+
+    if (!in)
+        return -ESRCH;
+    if (in->err)
+        return in->err;
+    rc = xm_xen_restore_finish(in->r);
+    if (rc) {
+        in->err = rc;
+        return rc;
+    }
+    in->committed = true;
+    return 0;
+}
+
+#else /* !XM_XEN_RECEIVER */
+
+static void incoming_pages(struct xen_backend *x, struct map_handle *h)
+{
+}
 
 static int xen_set_state(struct xm_backend *be, uint32_t domid,
                          enum xm_state_kind kind, const void *blob,
@@ -1672,6 +1977,13 @@ static int xen_create(struct xm_backend *be, const char *name,
         "cannot create domain \"%s\": this build has no xen receiver", name);
     return -EOPNOTSUPP;
 }
+
+static int xen_commit(struct xm_backend *be, uint32_t domid)
+{
+    return -EOPNOTSUPP;
+}
+
+#endif /* XM_XEN_RECEIVER */
 
 const struct xm_backend_ops xm_backend_xen_ops = {
     .name = "xen",
