@@ -659,7 +659,7 @@ static int sim_set_state(struct xm_backend *be, uint32_t domid,
 /* CREATE: the fresh domain runs (@run) or waits paused for its state. */
 static int create(struct sim_backend *s, const char *name,
                   const void *config, size_t config_len, uint64_t nr_pfns,
-                  enum xm_sim_fill fill, bool run, uint32_t *domid_r)
+                  enum xm_sim_fill fill, uint32_t flags, uint32_t *domid_r)
 {
     struct xm_sim_req req = { .op = XM_SIM_OP_CREATE };
     int rc;
@@ -673,7 +673,7 @@ static int create(struct sim_backend *s, const char *name,
     snprintf(req.name, sizeof(req.name), "%s", name);
     req.arg[0] = nr_pfns;
     req.arg[1] = fill;
-    req.arg[2] = run;
+    req.arg[2] = flags;
     rc = call(s, "create a domain", 0, &req, config, config_len, -1, NULL);
     if (rc == -EEXIST)
         LOG(s->be.lg, XM_LOG_ERROR,
@@ -689,7 +689,12 @@ static int sim_create(struct xm_backend *be, const char *name,
                       uint64_t nr_pfns, uint32_t *domid_r)
 {
     return create(to_sim(be), name, config, config_len, nr_pfns,
-                  XM_SIM_FILL_ZERO, false, domid_r);
+                  XM_SIM_FILL_ZERO, XM_SIM_CREATE_INCOMING, domid_r);
+}
+
+static int sim_commit(struct xm_backend *be, uint32_t domid)
+{
+    return simple(be, "commit", XM_SIM_OP_COMMIT, domid);
 }
 
 static int sim_destroy(struct xm_backend *be, uint32_t domid)
@@ -746,6 +751,7 @@ const struct xm_backend_ops xm_backend_sim_ops = {
     .get_state = sim_get_state,
     .set_state = sim_set_state,
     .create = sim_create,
+    .commit = sim_commit,
     .destroy = sim_destroy,
     .set_cpu_cap = sim_set_cpu_cap,
     .rename = sim_rename,
@@ -763,7 +769,7 @@ int xm_sim_domain_create(struct xm_backend *be, const char *name,
             "from nothing", name);
         return -EINVAL;
     }
-    return create(to_sim(be), name, cfg, sizeof(*cfg), nr_pfns, fill, true,
+    return create(to_sim(be), name, cfg, sizeof(*cfg), nr_pfns, fill, XM_SIM_CREATE_RUN,
                   domid_r);
 }
 

@@ -13,7 +13,7 @@
  *   map/unmap              xenforeignmemory_map / _unmap (with per-page errs)
  *   page_types             xc_get_pfn_type_batch
  *   get_state/set_state    xc_vcpu_getcontext, xc_domain_hvm_getcontext, ...
- *   create/destroy         libxl_domain_create_restore / libxl_domain_destroy
+ *   create/commit/destroy  libxl_domain_create_restore / libxl_domain_destroy
  *   set_cpu_cap            xc_sched_credit_params_set (cap)
  *
  * Every member is mandatory. Every op returns 0 or a negative errno and
@@ -40,6 +40,8 @@ enum xm_domain_flags {
     XM_DOMAIN_PAUSED = 1 << 0,    /* vCPUs are stopped (by pause) */
     XM_DOMAIN_SUSPENDED = 1 << 1, /* the guest is suspended for save */
     XM_DOMAIN_LOGDIRTY = 1 << 2,  /* log-dirty mode is on */
+    XM_DOMAIN_INCOMING = 1 << 3,  /* being built by a receiver (no commit
+                                     yet): gone if the receiver dies */
 };
 
 /* What the engine needs to know about a domain. */
@@ -203,6 +205,14 @@ struct xm_backend_ops {
     int (*create)(struct xm_backend *be, const char *name,
                   const void *config, size_t config_len, uint64_t nr_pfns,
                   uint32_t *domid_r);
+    /*
+     * The stream that create() began is complete: finish building the
+     * domain and keep it, paused. Until then a domain made by create()
+     * belongs to this backend instance, and the host removes it if the
+     * instance goes away (the receiving process dies). On Xen this is
+     * where the stock restore is finished.
+     */
+    int (*commit)(struct xm_backend *be, uint32_t domid);
     /* Tear a domain down, whatever state it is in. */
     int (*destroy)(struct xm_backend *be, uint32_t domid);
 

@@ -228,6 +228,7 @@ SIMPLE(resume)
 SIMPLE(logdirty_enable)
 SIMPLE(logdirty_disable)
 SIMPLE(destroy)
+SIMPLE(commit)
 
 static int f_dirty_bitmap(struct xm_backend *be, uint32_t domid,
                           enum xm_dirty_op op, unsigned long *bitmap,
@@ -315,6 +316,7 @@ static struct xm_backend_ops fault_backend_ops = {
     .get_state = f_get_state,
     .set_state = f_set_state,
     .create = f_create,
+    .commit = f_commit,
     .destroy = f_destroy,
     .set_cpu_cap = f_set_cpu_cap,
     .rename = f_rename,

@@ -45,6 +45,7 @@ struct receiver {
     bool have_header;                  /* DOMAIN_HEADER seen */
     bool have_vcpu, have_platform;     /* state records seen */
     bool created;                      /* domid is ours to destroy */
+    char name[64];                     /* the domain's name once it runs */
     uint32_t domid;                    /* the domain being built */
     unsigned long *nonzero;            /* pages that may hold data */
     bool verified;                     /* VERIFY matched */
@@ -164,13 +165,25 @@ static int on_domain_header(struct receiver *r, const void *body,
 static int on_domain_config(struct receiver *r, const void *body,
                             uint32_t len)
 {
-    const char *name = r->p->rename ? r->p->rename : r->dh.name;
+    const char *final = r->p->rename ? r->p->rename : r->dh.name;
+    char name[80];
     int rc;
 
     if (!r->have_header)
         return fail(r, -EPROTO, "DOMAIN_CONFIG before DOMAIN_HEADER");
     if (r->created)
         return fail(r, -EPROTO, "a second DOMAIN_CONFIG");
+    /*
+     * Built under a name of its own, as xl does, so a migration to the
+     * same host (the source still has the name) works, and 'xenmig list'
+     * shows what is only half there. It takes its name after GO.
+     */
+    if (strlen(final) + strlen("--incoming") >= sizeof(r->name))
+        return fail(r, -ENAMETOOLONG,
+                    "domain name \"%s\" is too long: at most %zu characters, so that \"%s--incoming\" fits",
+                    final, sizeof(r->name) - 1 - strlen("--incoming"), final);
+    snprintf(r->name, sizeof(r->name), "%s", final);
+    snprintf(name, sizeof(name), "%s--incoming", final);
     rc = r->be->ops->create(r->be, name, body, len, r->dh.nr_pfns,
                             &r->domid);
     if (rc)
@@ -457,6 +470,10 @@ static int on_end(struct receiver *r)
                     "the stream ended before the domain was complete (%s)",
                     !r->created ? "no domain" : "no vCPU or platform state");
     fault_point(r, "after-end");
+    rc = r->be->ops->commit(r->be, r->domid);
+    if (rc)
+        return fail(r, rc, "cannot complete domain %u: %s", r->domid,
+                    strerror(-rc));
     if (r->live) {
         struct xm_msg_complete c = {
             .domid = r->domid,
@@ -482,6 +499,10 @@ static int on_end(struct receiver *r)
                         xm_rec_type_name(type, tn));
         fault_point(r, "after-go-before-unpause");
     }
+    rc = r->be->ops->rename(r->be, r->domid, r->name);
+    if (rc)
+        return fail(r, rc, "cannot rename domain %u to \"%s\": %s",
+                    r->domid, r->name, strerror(-rc));
     if (!r->p->paused) {
         rc = r->be->ops->unpause(r->be, r->domid);
         if (rc)

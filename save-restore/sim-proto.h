@@ -57,11 +57,24 @@ enum xm_sim_op {
     XM_SIM_OP_GET_STATE,     /* arg0 enum xm_state_kind; payload out */
     XM_SIM_OP_SET_STATE,     /* arg0 kind; payload in: the blob */
     XM_SIM_OP_CREATE,        /* name, arg0 nr_pfns, arg1 enum xm_sim_fill,
-                                arg2 1: start running; payload in: config;
+                                arg2 XM_SIM_CREATE_*; payload in: config;
                                 val0 out: domid */
     XM_SIM_OP_DESTROY,
     XM_SIM_OP_SET_CAP,       /* arg0 cap % */
     XM_SIM_OP_RENAME,        /* name */
+    XM_SIM_OP_COMMIT,        /* an incoming domain is complete: keep it */
+};
+
+/* CREATE's arg2. */
+enum xm_sim_create_flags {
+    XM_SIM_CREATE_RUN = 1 << 0,      /* start the vCPUs at once */
+    /*
+     * Being built by a migration or restore: destroyed if the connection
+     * that created it closes before COMMIT, so a receiver killed halfway
+     * leaves nothing behind (Xen's toolstack gets the same from its
+     * restore helper dying with the domain half made).
+     */
+    XM_SIM_CREATE_INCOMING = 1 << 1,
 };
 
 /* A request. */

@@ -194,7 +194,8 @@ static void domain_free(struct sim_domain *d)
 
 int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
                       uint64_t nr_pfns, enum xm_sim_fill fill, bool run,
-                      uint32_t *domid_r, struct sim_err *err)
+                      const void *builder, uint32_t *domid_r,
+                      struct sim_err *err)
 {
     struct sim_domain *d = NULL, **t;
     pthread_condattr_t ca;
@@ -307,6 +308,7 @@ int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
     }
     if (!rc) {
         d->domid = next_domid++;
+        d->builder = builder;
         table[table_n++] = d;
     }
     pthread_mutex_unlock(&table_lock);
@@ -392,6 +394,54 @@ int sim_domain_destroy(struct sim_domain *d, struct sim_err *err)
     return 0;
 }
 
+int sim_domain_commit(struct sim_domain *d, struct sim_err *err)
+{
+    bool was;
+
+    pthread_mutex_lock(&table_lock);
+    was = d->builder != NULL;
+    d->builder = NULL;
+    pthread_mutex_unlock(&table_lock);
+    if (!was)
+        return sim_fail(err, -EINVAL, "domain is not being built");
+    return 0;
+}
+
+void sim_domain_reap(const void *builder)
+{
+    struct sim_domain *d;
+    struct sim_err err;
+    unsigned i;
+    bool mine;
+
+    for (;;) {
+        d = NULL;
+        pthread_mutex_lock(&table_lock);
+        for (i = 0; i < table_n && !d; i++) {
+            if (table[i]->builder == builder) {
+                d = table[i];
+                d->refs++;
+            }
+        }
+        pthread_mutex_unlock(&table_lock);
+        if (!d)
+            return;
+        /* Under op_lock no COMMIT can get in between check and destroy. */
+        pthread_mutex_lock(&d->op_lock);
+        pthread_mutex_lock(&table_lock);
+        mine = d->builder == builder && !d->dead;
+        d->builder = NULL;
+        pthread_mutex_unlock(&table_lock);
+        if (mine) {
+            sim_log("domain %u \"%s\": its receiver went away before the domain was complete: destroying the half-built copy",
+                    d->domid, d->name);
+            sim_domain_destroy(d, &err);
+        }
+        pthread_mutex_unlock(&d->op_lock);
+        sim_domain_put(d);
+    }
+}
+
 void sim_domain_destroy_all(void)
 {
     struct sim_domain *d;
@@ -420,6 +470,8 @@ void sim_domain_info(struct sim_domain *d, struct xm_sim_dominfo *info)
     info->nr_pfns = d->nr_pfns;
     pthread_mutex_lock(&table_lock);
     memcpy(info->name, d->name, sizeof(info->name));
+    if (d->builder)
+        info->flags |= XM_DOMAIN_INCOMING;
     pthread_mutex_unlock(&table_lock);
     pthread_mutex_lock(&d->lock);
     if (d->pause_count)

@@ -110,6 +110,8 @@ struct sim_domain {
     struct xm_sim_config cfg;     /* workload */
     unsigned refs;                /* table's + each op's (table lock) */
     bool dead;                    /* destroyed, waiting for the last ref */
+    const void *builder;          /* the connection building it until
+                                     COMMIT, else NULL (table lock) */
     pthread_mutex_t op_lock;      /* one control op at a time */
 
     pthread_mutex_t lock;         /* the fields below */
@@ -132,9 +134,16 @@ struct sim_domain {
 int sim_config_check(const void *blob, size_t len, uint64_t nr_pfns,
                      struct xm_sim_config *cfg_r, struct sim_err *err);
 
+/* @builder: the connection building an incoming domain (reaped with it
+ * unless committed), or NULL. */
 int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
                       uint64_t nr_pfns, enum xm_sim_fill fill, bool run,
-                      uint32_t *domid_r, struct sim_err *err);
+                      const void *builder, uint32_t *domid_r,
+                      struct sim_err *err);
+/* An incoming domain is complete: it no longer depends on its builder. */
+int sim_domain_commit(struct sim_domain *dom, struct sim_err *err);
+/* Destroy the uncommitted domains @builder was building (it went away). */
+void sim_domain_reap(const void *builder);
 /* Find a domain and take a reference; -ESRCH if none. */
 int sim_domain_get(uint32_t domid, struct sim_domain **dom_r,
                    struct sim_err *err);

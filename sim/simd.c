@@ -91,6 +91,7 @@ static const char *op_name(uint32_t op)
         [XM_SIM_OP_DESTROY] = "destroy",
         [XM_SIM_OP_SET_CAP] = "set-cap",
         [XM_SIM_OP_RENAME] = "rename",
+        [XM_SIM_OP_COMMIT] = "commit",
     };
 
     if (op < sizeof(names) / sizeof(names[0]) && names[op])
@@ -164,6 +165,8 @@ static int domain_op(struct client *c, struct sim_domain *d,
         return sim_domain_set_cap(d, req->arg[0], err);
     case XM_SIM_OP_RENAME:
         return sim_domain_rename(d, req->name, err);
+    case XM_SIM_OP_COMMIT:
+        return sim_domain_commit(d, err);
     default:
         return sim_fail(err, -ENOSYS, "unknown op %u", req->op);
     }
@@ -228,7 +231,9 @@ static int dispatch(struct client *c, const struct xm_sim_req *req,
         if (memchr(req->name, 0, sizeof(req->name)) == NULL)
             return sim_fail(err, -EINVAL, "domain name is not terminated");
         rc = sim_domain_create(req->name, &cfg, req->arg[0], req->arg[1],
-                               req->arg[2] != 0, &n, err);
+                               req->arg[2] & XM_SIM_CREATE_RUN,
+                               req->arg[2] & XM_SIM_CREATE_INCOMING ? c : NULL,
+                               &n, err);
         resp->val[0] = n;
         return rc;
     }
@@ -327,6 +332,7 @@ static void *client_main(void *arg)
     }
 
 out:
+    sim_domain_reap(c);
     if (c->bitmap)
         munmap(c->bitmap, c->bitmap_size);
     close(c->fd);

@@ -103,7 +103,9 @@ int main_digest(int argc, char **argv)
 
 static const char *state_string(uint32_t flags, char buf[8])
 {
-    snprintf(buf, 8, "%c%c%c", flags & XM_DOMAIN_PAUSED ? 'p' : 'r',
+    snprintf(buf, 8, "%c%c%c",
+             flags & XM_DOMAIN_INCOMING ? 'i'
+             : flags & XM_DOMAIN_PAUSED ? 'p' : 'r',
              flags & XM_DOMAIN_SUSPENDED ? 's' : '-',
              flags & XM_DOMAIN_LOGDIRTY ? 'l' : '-');
     return buf;

@@ -103,7 +103,19 @@ json_get()
     python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(v)' "$1" "$2"
 }
 
-# domain_state HOST DOM: the State column (e.g. r--, p-l) or "none"
+# gone HOST DOM: wait up to 5 s for DOM to be gone from HOST
+gone()
+{
+    _i=0
+    while [ "$(domain_state "$1" "$2")" != none ]; do
+        _i=$((_i + 1))
+        [ $_i -lt 50 ] || return 1
+        sleep 0.1
+    done
+}
+
+# domain_state HOST DOM: the State column (e.g. r--, p-l, i-- for a
+# domain a receiver is still building) or "none"
 domain_state()
 {
     on "$1" list --json | python3 -c '

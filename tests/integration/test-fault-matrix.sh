@@ -33,6 +33,7 @@ source_ok()
     assert_alive a vm
     st=$(domain_state b vm)
     [ "$st" = none ] || fail "$1: a domain ($st) was left on the destination"
+    gone b vm--incoming || fail "$1: a half-built domain was left on the destination"
     [ "$(domain_state a vm--migratedaway)" = none ] || fail "$1: a --migratedaway copy on the source"
     no_strays "$1"
 }
@@ -217,30 +218,30 @@ wait $p
 source_ok "exit after-go, moved back"
 
 # ---- the receiver is killed ---------------------------------------------
-# A killed receiver cannot destroy its half-built domain: it is left
-# paused (never a second running copy) for the operator to destroy.
+# A killed receiver cannot destroy its half-built domain; the host does,
+# when the receiver's connection closes before it committed the domain.
 for ph in after-header mid-pages after-end; do
     run_mig "" exit:$ph
     failed_on_source_killed=1
     [ $rc = 1 ] || fail "receiver exit $ph: migrate exited $rc"
     says "receiver exit $ph" "$WORK/send.err" "during (setup|iteration|stop-and-copy|the hand-over).*(closed|went away|reset|Broken pipe)"
     says "receiver exit $ph" "$WORK/send.err" "resumed on the source"
-    st=$(domain_state b vm)
-    case "$st" in none|p*) ;; *) fail "receiver exit $ph: destination copy runs: $st" ;; esac
-    [ "$st" = none ] || on b destroy vm
+    gone b vm--incoming || fail "receiver exit $ph: half-built copy left: $(domain_state b vm--incoming)"
+    [ "$(domain_state b vm)" = none ] || fail "receiver exit $ph: a \"vm\" on the destination"
     source_ok "receiver exit $ph"
 done
 for ph in after-complete after-go-before-unpause; do
     run_mig "" exit:$ph
     [ $rc = 1 ] || fail "receiver exit $ph: migrate exited $rc"
     says "receiver exit $ph" "$WORK/send.err" "during the hand-over.*DONE"
-    # never two running copies: here none runs, both are paused
+    # never two running copies: here none runs, both are paused; the
+    # destination's is complete (committed) but never took the name
     case "$(domain_state a vm--migratedaway)" in p*|?s*) ;; *) fail "receiver exit $ph: source not paused" ;; esac
-    case "$(domain_state b vm)" in p*) ;; *) fail "receiver exit $ph: destination not paused" ;; esac
+    case "$(domain_state b vm--incoming)" in p*) ;; *) fail "receiver exit $ph: destination not paused" ;; esac
     da=$(on a digest vm--migratedaway)
-    db=$(on b digest vm)
+    db=$(on b digest vm--incoming)
     [ "$da" = "$db" ] || fail "receiver exit $ph: digests $da / $db"
-    on b destroy vm
+    on b destroy vm--incoming
     on a recover --force vm--migratedaway > /dev/null || fail "recover --force"
     source_ok "receiver exit $ph, recovered"
 done
@@ -280,6 +281,7 @@ rbk()
 rbk create:ENOSPC setup "cannot create"
 rbk map:ENOMEM "iteration 0" "cannot map"
 rbk set_state:EINVAL "the final state" "vCPU state"
+rbk commit:EIO "the hand-over" "cannot complete"
 rbk unpause:EIO "the hand-over" "cannot start"
 
 # ---- save and restore ---------------------------------------------------
