@@ -301,11 +301,19 @@ static bool suspended(const xc_domaininfo_t *di)
             XEN_DOMINF_shutdownmask) == SHUTDOWN_suspend;
 }
 
-/* Is log-dirty mode on? PEEK of no pages succeeds only then. */
+/*
+ * Is log-dirty mode on? Xen has no query for it, and PEEK succeeds
+ * either way; but a PV guest is in shadow mode only for log-dirty, and
+ * turning the mode off gives the whole shadow pool back, so it has a
+ * shadow allocation exactly while log-dirty is on.
+ */
 static bool logdirty_on(struct xen_backend *x, uint32_t domid)
 {
-    return xc_logdirty_control(x->xch, domid, XEN_DOMCTL_SHADOW_OP_PEEK,
-                               NULL, 0, 0, NULL) >= 0;
+    unsigned mb = 0;
+
+    return xc_shadow_control(x->xch, domid,
+                             XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION, &mb,
+                             0) >= 0 && mb > 0;
 }
 
 /*
@@ -333,6 +341,17 @@ static uint64_t quick_nr_pfns(struct xen_backend *x,
     if (xc_domain_maximum_gpfn(x->xch, di->domain, &gpfn) >= 0)
         n = gpfn + 1;
     return n;
+}
+
+/* Is @domid being restored by this instance and not committed yet? */
+static bool incoming_flag(struct xen_backend *x, uint32_t domid)
+{
+    struct incoming *in;
+
+    for (in = x->in; in; in = in->next)
+        if (in->domid == domid)
+            return !in->committed;
+    return false;
 }
 
 static void info_from(struct xen_backend *x, const xc_domaininfo_t *di,
@@ -381,6 +400,8 @@ static int xen_list(struct xm_backend *be, struct xm_domain_info **infos_r,
         if (di[i].flags & XEN_DOMINF_dying)
             continue;
         info_from(x, &di[i], &infos[n]);
+        if (incoming_flag(x, di[i].domain))
+            infos[n].flags |= XM_DOMAIN_INCOMING;
         infos[n].nr_pfns = quick_nr_pfns(x, &di[i]);
         if (x->pv.p2m && x->pv.domid == di[i].domain)
             infos[n].nr_pfns = x->pv.max_pfn + 1;
@@ -792,6 +813,11 @@ static int xen_domain_info(struct xm_backend *be, uint32_t domid,
         return rc;
     }
     info_from(x, &di, info_r);
+    if (incoming_flag(x, domid)) {
+        /* libxl is still building it: there is no p2m to read yet */
+        info_r->flags |= XM_DOMAIN_INCOMING;
+        return 0;
+    }
     if (is_pv(&di)) {
         rc = pv_get(x, domid);
         if (rc)
@@ -800,7 +826,7 @@ static int xen_domain_info(struct xm_backend *be, uint32_t domid,
     } else if (xc_domain_maximum_gpfn(x->xch, domid, &gpfn) >= 0) {
         info_r->nr_pfns = gpfn + 1;
     }
-    if (logdirty_on(x, domid))
+    if (is_pv(&di) && logdirty_on(x, domid))
         info_r->flags |= XM_DOMAIN_LOGDIRTY;
     libxl_domain_sched_params_init(&sp);
     if (libxl_domain_sched_params_get(x->ctx, domid, &sp) == 0 &&
@@ -2005,6 +2031,7 @@ const struct xm_backend_ops xm_backend_xen_ops = {
     .get_state = xen_get_state,
     .set_state = xen_set_state,
     .create = xen_create,
+    .commit = xen_commit,
     .destroy = xen_destroy,
     .set_cpu_cap = xen_set_cpu_cap,
     .rename = xen_rename,

@@ -35,6 +35,7 @@ line=$(probe info "$D")
 xr_log "info: $line"
 [ "$(field "$line" domid)" = "$id" ] || xr_fail "info says domid $(field "$line" domid), xl says $id"
 [ "$(field "$line" name)" = "$D" ] || xr_fail "info names it $(field "$line" name)"
+case $(field "$line" flags) in ---) ;; *) xr_fail "a running guest has flags $(field "$line" flags)" ;; esac
 [ "$(field "$line" vcpus)" = 1 ] || xr_fail "info says $(field "$line" vcpus) vcpus, the config 1"
 pfns=$(field "$line" nr_pfns)
 # 256 MiB = 65536 pages; the guest's p2m may cover a little more
@@ -66,6 +67,8 @@ xr_log "pause: counter held at $c2 for 3 s, ran on to $c3 after unpause"
 # --- 3. log-dirty ------------------------------------------------------------
 line=$(probe dirty "$D" 3)
 busy=$(field "$line" dirty)
+[ "$(field "$line" logdirty_during)" = 1 ] || xr_fail "info does not show log-dirty mode on: $line"
+[ "$(field "$line" logdirty_after)" = 0 ] || xr_fail "info still shows log-dirty mode after it was turned off: $line"
 [ "$busy" -ge 12288 ] || xr_fail "the workload (48 MiB = 12288 pages a pass) dirtied only $busy pages in 3 s"
 probe pause "$D" >/dev/null
 line=$(probe dirty "$D" 3)

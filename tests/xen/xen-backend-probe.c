@@ -240,6 +240,7 @@ static int cmd_dirty(struct xm_backend *be, uint32_t d,
                      const struct xm_domain_info *info, unsigned secs)
 {
     unsigned long *bm = calloc(info->nr_pfns / 8 + 16, 1);
+    struct xm_domain_info during, after;
     uint64_t first = 0, dirty = 0;
     int rc;
 
@@ -250,6 +251,8 @@ static int cmd_dirty(struct xm_backend *be, uint32_t d,
         goto out;
     rc = be->ops->dirty_bitmap(be, d, XM_DIRTY_CLEAN, bm, info->nr_pfns,
                                &first);
+    if (!rc)
+        rc = be->ops->domain_info(be, d, &during);
     if (!rc) {
         sleep(secs);
         rc = be->ops->dirty_bitmap(be, d, XM_DIRTY_CLEAN, bm, info->nr_pfns,
@@ -257,8 +260,12 @@ static int cmd_dirty(struct xm_backend *be, uint32_t d,
     }
     be->ops->logdirty_disable(be, d);
     if (!rc)
-        printf("first=%llu dirty=%llu\n", (unsigned long long)first,
-               (unsigned long long)dirty);
+        rc = be->ops->domain_info(be, d, &after);
+    if (!rc)
+        printf("first=%llu dirty=%llu logdirty_during=%d logdirty_after=%d\n",
+               (unsigned long long)first, (unsigned long long)dirty,
+               !!(during.flags & XM_DOMAIN_LOGDIRTY),
+               !!(after.flags & XM_DOMAIN_LOGDIRTY));
 out:
     free(bm);
     return rc;
