@@ -56,21 +56,30 @@ PKGS_TEST = check
 pc_cflags = $(shell pkg-config --cflags $(1))
 pc_libs   = $(shell pkg-config --libs $(1))
 
-# ---- the Xen backend: built when the Xen libraries are installed -------
-# (save-restore/backend-xen.c, -DHAVE_XEN; the library then links them)
-XEN_PKGS := xencontrol xenguest xenforeignmemory xenstore xenlight xentoollog
-HAVE_XEN := $(shell pkg-config --exists $(XEN_PKGS) && echo 1)
-ifeq ($(HAVE_XEN),1)
-override CFLAGS += -DHAVE_XEN
-PKGS_LIB += $(XEN_PKGS)
-LIB_SRC  := $(wildcard save-restore/*.c)
+# ---- Xen (libxl and friends, from libxen-dev) -------------------------
+# With all of XEN_PKGS installed the Xen-only sources are built and every
+# compile sees -DHAVE_XEN; without them they are left out and the rest
+# builds as before (the sim backend only).
+XEN_PKGS     := xenlight xencontrol xenguest xenstore xentoollog \
+                xenforeignmemory
+XEN_ONLY_SRC := save-restore/xen-restore.c save-restore/xl-migrate.c \
+                save-restore/backend-xen.c
+HAVE_XEN     := $(shell pkg-config --exists $(XEN_PKGS) && echo yes)
+ifeq ($(HAVE_XEN),yes)
+XEN_CFLAGS   := -DHAVE_XEN $(call pc_cflags,$(XEN_PKGS))
+XEN_LIBS     := $(call pc_libs,$(XEN_PKGS))
+XEN_SKIP     :=
 # run in the real-Xen rig's dom0 (tests/xen/test-backend-xen.sh)
-XEN_TESTS := tests/xen/xen-backend-probe
+XEN_TESTS    := tests/xen/xen-backend-probe
 else
-LIB_SRC  := $(filter-out save-restore/backend-xen.c,$(wildcard save-restore/*.c))
-XEN_TESTS :=
+XEN_CFLAGS   :=
+XEN_LIBS     :=
+XEN_SKIP     := $(XEN_ONLY_SRC)
+XEN_TESTS    :=
 endif
-# ------------------------------------------------------------------------
+# -----------------------------------------------------------------------
+
+LIB_SRC  := $(filter-out $(XEN_SKIP),$(wildcard save-restore/*.c))
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 SIM_SRC  := $(wildcard sim/*.c)
 SIM_OBJ  := $(SIM_SRC:.c=.o)
@@ -95,7 +104,7 @@ progs: $(LIB) sim/xenmig-simd toolstack/xenmig
 tests: $(TESTS) $(XEN_TESTS)
 
 save-restore/%.o: save-restore/%.c $(wildcard save-restore/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_LIB)) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -107,7 +116,7 @@ sim/xenmig-simd: $(SIM_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SIM_OBJ) $(LIB) $(LIBS)
 
 toolstack/%.o: toolstack/%.c $(wildcard toolstack/*.h save-restore/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_CLI)) -Itoolstack -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_CLI)) -Itoolstack -c -o $@ $<
 
 # Rewritten only when the layout changes, so cmd-sim.o is rebuilt then.
 toolstack/cmd-sim.o: toolstack/paths.h
@@ -117,15 +126,15 @@ toolstack/paths.h: FORCE
 
 toolstack/xenmig: $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) \
-	    $(call pc_libs,$(PKGS_CLI) $(PKGS_LIB)) $(LIBS)
+	    $(call pc_libs,$(PKGS_CLI) $(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
 
 tests/check-%: tests/check-%.c $(LIB) $(wildcard tests/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
-	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(call pc_cflags,$(PKGS_TEST)) -Itests $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(call pc_libs,$(PKGS_TEST) $(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
 
 tests/xen/%: tests/xen/%.c $(LIB)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
-	    $(call pc_libs,$(PKGS_LIB)) $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XEN_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(call pc_libs,$(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
 
 # It includes the fuzz harnesses and replays tests/fuzz/regress/.
 tests/check-fuzz-regress: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
@@ -161,7 +170,7 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
                 $(call pc_cflags,$(PKGS_LIB))
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst save-restore/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst save-restore/%.c,$(FUZZ_DIR)/lib/%.o,$(filter-out $(XEN_ONLY_SRC),$(LIB_SRC)))
 FUZZ_LIB     := $(FUZZ_DIR)/libxenmig-fuzz.a
 
 $(FUZZ_DIR)/lib/%.o: save-restore/%.c $(wildcard save-restore/*.h)

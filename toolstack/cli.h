@@ -66,6 +66,15 @@ int transport_accept(int lfd);
  * its stdin; *pid_r to reap. 0 or -errno. */
 int transport_spawn(const char *cmdline, int *rfd_r, int *wfd_r, int *pid_r);
 
+/* cmd-xl.c: stock xl's formats, through libxl (HAVE_XEN; without it
+ * they say so). Both return the exit status. */
+/* Restore the xl save file open on @fd (at offset 0) named @path. */
+int cli_xl_restore(int fd, const char *path, bool paused, const char *rename,
+                   bool json);
+/* Act as `xl migrate-receive` on stdin/stdout. */
+int cli_xl_migrate_receive(bool paused, const char *rename,
+                           unsigned timeout_s);
+
 /* output.c: what the user sees. */
 struct cli_report {
     bool json;               /* --json */

@@ -5,6 +5,8 @@
  * talks over its stdin/stdout, as xl does with ssh), then hands the two
  * directions of the connection to xm_send(). migrate-receive listens for
  * one connection (or uses its own stdin/stdout) and runs xm_receive().
+ * migrate-receive --xl instead acts as `xl migrate-receive` on stdin and
+ * stdout, so stock `xl migrate` can send to this host (cmd-xl.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +22,7 @@ enum {
     OPT_DOWNTIME = 256, OPT_MAX_ITER, OPT_MAX_TIME, OPT_MAX_BW,
     OPT_NO_THROTTLE, OPT_TH_INITIAL, OPT_TH_INCREMENT, OPT_TH_MAX,
     OPT_TH_TRIGGER, OPT_VERIFY, OPT_NOT_LIVE, OPT_JSON, OPT_RENAME,
-    OPT_PORT_FILE, OPT_COMPRESS, OPT_TIMEOUT,
+    OPT_PORT_FILE, OPT_COMPRESS, OPT_TIMEOUT, OPT_XL,
 };
 
 /* --timeout SECONDS into *@v_r; false on a bad value. */
@@ -232,6 +234,7 @@ int main_migrate_receive(int argc, char **argv)
         { "port-file", required_argument, NULL, OPT_PORT_FILE },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "json", no_argument, NULL, OPT_JSON },
+        { "xl", no_argument, NULL, OPT_XL },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -242,13 +245,21 @@ int main_migrate_receive(int argc, char **argv)
     struct cli_report rep;
     struct xm_hooks hooks = { 0 };
     struct xm_summary sum;
-    bool json = false;
+    bool json = false, xl = false, xl_flags = false;
     uint32_t domid;
     int opt, lfd = -1, rfd = STDIN_FILENO, wfd = STDOUT_FILENO, status = 1;
     char peer[64] = "stdin";
 
-    while ((opt = getopt_long(argc, argv, "l:ph", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "l:phFed", opts, NULL)) != -1) {
         switch (opt) {
+        case OPT_XL:
+            xl = true;
+            break;
+        case 'F': /* xl migrate-receive's own flags: accepted, no meaning */
+        case 'e': /* here (no daemon, no console, no debug dump) */
+        case 'd':
+            xl_flags = true;
+            break;
         case 'l':
             listen_on = optarg;
             break;
@@ -279,6 +290,18 @@ int main_migrate_receive(int argc, char **argv)
     if (optind != argc) {
         cmd_usage(self, false);
         return 2;
+    }
+    if (xl_flags && !xl) {
+        fprintf(stderr, "xenmig: -F, -e and -d are accepted only with --xl (xl migrate-receive's flags)\n");
+        return 2;
+    }
+    if (xl) {
+        if (listen_on || port_file || json) {
+            fprintf(stderr, "xenmig: --xl speaks xl's protocol on stdin and stdout: no --listen, --port-file or --json\n");
+            return 2;
+        }
+        /* stdout is the channel to xl: messages go to stderr only. */
+        return cli_xl_migrate_receive(rp.paused, rp.rename, rp.timeout_s);
     }
     if (!listen_on && (port_file || json)) {
         fprintf(stderr, "xenmig: --port-file and --json need --listen (without it, stdout is the back channel)\n");

@@ -8,6 +8,9 @@
  * with -c, left running). FILE.partial is locked (flock) while written: a
  * second save to the same FILE is refused, and one left by a killed save
  * (unlocked) is overwritten.
+ *
+ * restore also takes an `xl save` file (told apart by its magic): that
+ * one is restored by libxl itself (cmd-xl.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "xl-format.h"
 
 enum { OPT_VERIFY = 256, OPT_JSON, OPT_RENAME, OPT_COMPRESS };
 
@@ -138,6 +142,7 @@ int main_restore(int argc, char **argv)
     struct xm_summary sum;
     bool json = false;
     uint32_t domid;
+    char magic[XM_XL_SAVE_MAGIC_LEN];
     int opt, fd = -1, status = 1;
 
     while ((opt = getopt_long(argc, argv, "ph", opts, NULL)) != -1) {
@@ -168,6 +173,13 @@ int main_restore(int argc, char **argv)
     if (fd < 0) {
         LOGE(&cli_logger, XM_LOG_ERROR, errno, "cannot open \"%s\"",
              argv[optind]);
+        goto out;
+    }
+    /* An `xl save` file goes to libxl as it is (cmd-xl.c). */
+    if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+        xm_xl_is_savefile(magic, sizeof(magic))) {
+        status = cli_xl_restore(fd, argv[optind], rp.paused, rp.rename,
+                                json);
         goto out;
     }
     if (cli_open_backend(&be))

@@ -48,20 +48,22 @@ const struct cmd_spec cmd_table[] = {
       "  --json                  machine-readable summary\n" },
     { "migrate-receive", main_migrate_receive,
       "receive a migrating domain (on the destination)",
-      "[-l [ADDR:]PORT] [-p] [--rename NAME] [--port-file FILE] [--timeout S] [--json]",
+      "[-l [ADDR:]PORT] [-p] [--rename NAME] [--port-file FILE] [--timeout S] [--json] | --xl [-p] [--rename NAME] [--timeout S]",
       "  -l, --listen [ADDR:]PORT  accept one TCP connection (default: use stdin and stdout)\n"
       "  -p, --paused            leave the domain paused when it arrives\n"
       "  --rename NAME           create the domain under NAME\n"
       "  --port-file FILE        write the listening port to FILE once ready\n"
       "  --timeout S             give up when the sender is silent for S seconds (60; 0: never)\n"
-      "  --json                  machine-readable summary\n" },
+      "  --json                  machine-readable summary\n"
+      "  --xl                    act as 'xl migrate-receive' on stdin/stdout, for stock 'xl migrate' (-F, -e, -d accepted)\n" },
     { "save", main_save, "save a domain to a file and destroy it",
       "[-c] [--compress SPEC] [--verify] [--json] DOMAIN FILE",
       "  -c, --checkpoint        leave the domain running after saving\n"
       "  --compress SPEC         page encodings, as for migrate (auto)\n"
       "  --verify                store a RAM digest, checked on restore\n"
       "  --json                  machine-readable summary\n" },
-    { "restore", main_restore, "create a domain from a saved file",
+    { "restore", main_restore,
+      "create a domain from a saved file (xenmig's, or an 'xl save' file)",
       "[-p] [--rename NAME] [--json] FILE",
       "  -p, --paused            leave the domain paused\n"
       "  --rename NAME           create the domain under NAME\n"
