@@ -230,7 +230,7 @@ install: progs
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
 	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' \
 	    -e 's|@VERSION@|$(VERSION)|' \
-	    -e 's| *@XEN_PKGS@|$(if $(XEN_SKIP),, $(XEN_PKGS))|' \
+	    -e 's|@XEN_REQUIRES@|$(if $(XEN_SKIP),, $(XEN_PKGS))|' \
 	    save-restore/xenmig.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/xenmig.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/xenmig.pc
 	$(INSTALL) -m 644 man/xenmig.1 $(DESTDIR)$(MANDIR)/man1/xenmig.1

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -198,6 +199,16 @@ int xm_xc_page_data_head(uint8_t head[16], const uint64_t *pfn_types,
 
 /* ---- I/O ------------------------------------------------------------- */
 
+/* Wait for @fd to be ready (it may have been left non-blocking: libxl
+ * makes its restore fd so while it reads it). */
+static void wait_ready(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+
+    while (poll(&p, 1, -1) < 0 && errno == EINTR)
+        ;
+}
+
 int xm__read_exact(int fd, void *buf, size_t len, size_t *got_r)
 {
     size_t got = 0;
@@ -208,6 +219,10 @@ int xm__read_exact(int fd, void *buf, size_t len, size_t *got_r)
 
         if (r < 0 && errno == EINTR)
             continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            wait_ready(fd, POLLIN);
+            continue;
+        }
         if (r < 0) {
             rc = -errno;
             break;
@@ -262,6 +277,10 @@ int xm__writev_all(int fd, struct iovec *iov, unsigned n)
 
         if (r < 0 && errno == EINTR)
             continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            wait_ready(fd, POLLOUT);
+            continue;
+        }
         if (r < 0)
             return -errno;
         while (n && (size_t)r >= iov->iov_len) {

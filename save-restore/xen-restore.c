@@ -608,7 +608,7 @@ int xm_xen_restore_fd(libxl_ctx *ctx, struct xm_logger *lg, const char *name,
     uint32_t domid = NO_DOMID, existing;
     uint64_t seq0;
     char why[1200];
-    int rc, r;
+    int rc, r, flags;
 
     if (libxl_name_to_domid(ctx, name, &existing) == 0) {
         LOGD(lg, XM_LOG_ERROR, existing,
@@ -628,6 +628,11 @@ int xm_xen_restore_fd(libxl_ctx *ctx, struct xm_logger *lg, const char *name,
         name);
     r = libxl_domain_create_restore(ctx, &cfg, &domid, fd, -1, &params,
                                     NULL, NULL);
+    /* libxl makes @fd non-blocking while it reads; its caller may go on
+     * reading it (xl's handshake), so make sure it is blocking again. */
+    flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK))
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     if (r) {
         libxl_reason(ctx, seq0, r, why, sizeof(why));
         LOG(lg, XM_LOG_ERROR, "libxl could not restore domain \"%s\": %s",

@@ -92,6 +92,8 @@ static int parse_optdata(const uint8_t *o, uint32_t optlen,
         return bad(why, whylen,
                    "config length %u at offset 48 runs past the optional data (%u bytes left)",
                    clen, optlen - 4);
+    if (clen == 0)
+        return 0; /* xl writes the length even when it has no config */
     nul = memchr(o + 4, '\0', clen);
     if (nul && (const uint8_t *)nul != o + 4 + clen - 1)
         return bad(why, whylen, "config has a NUL byte at offset %zu",

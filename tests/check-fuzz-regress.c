@@ -33,6 +33,9 @@
 #define LLVMFuzzerTestOneInput fuzz_parsers_one
 #include "fuzz/fuzz-parsers.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_xl_one
+#include "fuzz/fuzz-xl.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_receive_one
 #define LLVMFuzzerInitialize fuzz_receive_init
 #include "fuzz/fuzz-receive.c"
@@ -112,6 +115,12 @@ START_TEST(replays_parsers)
 }
 END_TEST
 
+START_TEST(replays_xl)
+{
+    replay("fuzz-xl", fuzz_xl_one);
+}
+END_TEST
+
 static void receive_setup(void)
 {
     ck_assert_int_eq(fuzz_receive_setup(), 0);
@@ -135,6 +144,7 @@ static Suite *fuzz_regress_suite(void)
     tcase_add_test(core, replays_lz4);
     tcase_add_test(core, replays_zstd);
     tcase_add_test(core, replays_parsers);
+    tcase_add_test(core, replays_xl);
     /* The receiver's inputs go to a real sim host, started per test. */
     tcase_add_checked_fixture(receive, receive_setup, fuzz_receive_teardown);
     tcase_set_timeout(receive, 60);

@@ -116,6 +116,23 @@ START_TEST(test_no_config)
 }
 END_TEST
 
+/* xl always writes the config length, 0 when it has no config. */
+START_TEST(test_zero_config_length)
+{
+    uint8_t b[256];
+    struct xm_xl_savefile sf;
+    char why[256];
+
+    xl_header(b, XM_XL_SAVE_MANDATORY_STREAMV2, "");
+    put32(b, 44, 4);
+    put32(b, 48, 0);
+    ck_assert_int_eq(xm_xl_savefile_parse(b, 52, &sf, NULL, why,
+                                          sizeof(why)), 0);
+    ck_assert_ptr_null(sf.config);
+    ck_assert_uint_eq(sf.stream_offset, 52);
+}
+END_TEST
+
 /* Config without a trailing NUL (xl's own syntax is written so). */
 START_TEST(test_config_without_nul)
 {
@@ -360,6 +377,7 @@ static Suite *xl_format_suite(void)
     tcase_add_test(tc, test_build_round_trip);
     tcase_add_test(tc, test_no_config);
     tcase_add_test(tc, test_config_without_nul);
+    tcase_add_test(tc, test_zero_config_length);
     tcase_add_test(tc, test_trailing_optdata);
     tcase_add_test(tc, test_migration_strings);
     tcase_add_test(tc, test_read_from_fd);

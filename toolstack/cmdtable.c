@@ -48,7 +48,7 @@ const struct cmd_spec cmd_table[] = {
       "  --json                  machine-readable summary\n" },
     { "migrate-receive", main_migrate_receive,
       "receive a migrating domain (on the destination)",
-      "[-l [ADDR:]PORT] [-p] [--rename NAME] [--port-file FILE] [--timeout S] [--json] | --xl [-p] [--rename NAME] [--timeout S]",
+      "[-l [ADDR:]PORT] [-p] [--rename NAME] [--port-file FILE] [--timeout S] [--json] [--xl]",
       "  -l, --listen [ADDR:]PORT  accept one TCP connection (default: use stdin and stdout)\n"
       "  -p, --paused            leave the domain paused when it arrives\n"
       "  --rename NAME           create the domain under NAME\n"

@@ -16,6 +16,8 @@
  *                  pattern fuzz-delta.c applies them to
  *   fuzz-lz4/-zstd N, then N text pages compressed, N = 1, 2, 4
  *   fuzz-parsers   the documented option forms
+ *   fuzz-xl        an xl save-file header as xl writes it; three libxc
+ *                  records
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +35,7 @@
 #include "codec.h"
 #include "sim.h"
 #include "stream.h"
+#include "xl-format.h"
 #include "xenmig.h"
 
 #define NR_PFNS 16
@@ -323,6 +326,37 @@ static void parser_seeds(void)
     }
 }
 
+/* An xl save-file header as xl writes it, and a run of libxc records. */
+static void xl_seeds(void)
+{
+    static const char json[] = "{\"c_info\":{\"name\":\"vm1\",\"type\":\"pv\"}}";
+    uint8_t recs[64] = { 0 };
+    uint32_t v;
+    size_t len;
+    void *buf;
+
+    if (xm_xl_savefile_build(json, strlen(json),
+                             XM_XL_SAVE_MANDATORY_CONFIG_JSON |
+                                 XM_XL_SAVE_MANDATORY_STREAMV2,
+                             &buf, &len))
+        die("xm_xl_savefile_build");
+    put("fuzz-xl", "xl-header", buf, len);
+    free(buf);
+    v = XM_XC_REC_X86_PV_INFO;      /* 8-byte body */
+    memcpy(recs, &v, 4);
+    v = 8;
+    memcpy(recs + 4, &v, 4);
+    recs[8] = 8;
+    recs[9] = 4;
+    v = XM_XC_REC_STATIC_DATA_END;  /* empty */
+    memcpy(recs + 16, &v, 4);
+    v = XM_XC_REC_SHARED_INFO;      /* 5 bytes, padded */
+    memcpy(recs + 24, &v, 4);
+    v = 5;
+    memcpy(recs + 28, &v, 4);
+    put("fuzz-xl", "xc-records", recs, 40);
+}
+
 int main(int argc, char **argv)
 {
     static const char *specs[] = { "none", "zero", "delta", "lz4", "zstd",
@@ -337,6 +371,7 @@ int main(int argc, char **argv)
     top = argv[1];
     mkdir(top, 0755);
     delta_seeds();
+    xl_seeds();
     block_seeds(&xm_codec_lz4);
     block_seeds(&xm_codec_zstd);
     parser_seeds();
