@@ -302,18 +302,39 @@ static bool suspended(const xc_domaininfo_t *di)
 }
 
 /*
- * Is log-dirty mode on? Xen has no query for it, and PEEK succeeds
- * either way; but a PV guest is in shadow mode only for log-dirty, and
- * turning the mode off gives the whole shadow pool back, so it has a
- * shadow allocation exactly while log-dirty is on.
+ * Is log-dirty mode on? Xen has no query for it: PEEK succeeds with it
+ * off, and the shadow pool a PV guest gets for it stays after it is
+ * turned off. So we note it in xenstore, next to libxl's own notes on
+ * the domain (which libxl removes with the domain): a sender killed
+ * mid-migration leaves the note for 'xenmig recover' to find.
  */
+static void logdirty_path(uint32_t domid, char *path, size_t len)
+{
+    snprintf(path, len, "/libxl/%u/xenmig-logdirty", domid);
+}
+
 static bool logdirty_on(struct xen_backend *x, uint32_t domid)
 {
-    unsigned mb = 0;
+    char path[64];
+    unsigned len = 0;
+    void *v;
 
-    return xc_shadow_control(x->xch, domid,
-                             XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION, &mb,
-                             0) >= 0 && mb > 0;
+    logdirty_path(domid, path, sizeof(path));
+    v = xs_read(x->xsh, XBT_NULL, path, &len);
+    free(v);
+    return v != NULL;
+}
+
+static void logdirty_note(struct xen_backend *x, uint32_t domid, bool on)
+{
+    char path[64];
+
+    logdirty_path(domid, path, sizeof(path));
+    if (on ? !xs_write(x->xsh, XBT_NULL, path, "1", 1)
+           : !xs_rm(x->xsh, XBT_NULL, path) && errno != ENOENT)
+        LOGED(x->be.lg, XM_LOG_WARN, errno, domid,
+              "cannot note in xenstore that log-dirty mode is %s on domain %u",
+              on ? "on" : "off", domid);
 }
 
 /*
@@ -826,7 +847,7 @@ static int xen_domain_info(struct xm_backend *be, uint32_t domid,
     } else if (xc_domain_maximum_gpfn(x->xch, domid, &gpfn) >= 0) {
         info_r->nr_pfns = gpfn + 1;
     }
-    if (is_pv(&di) && logdirty_on(x, domid))
+    if (logdirty_on(x, domid))
         info_r->flags |= XM_DOMAIN_LOGDIRTY;
     libxl_domain_sched_params_init(&sp);
     if (libxl_domain_sched_params_get(x->ctx, domid, &sp) == 0 &&
@@ -935,6 +956,7 @@ static int xen_logdirty_enable(struct xm_backend *be, uint32_t domid)
         memset(x->pv.deferred, 0, (x->pv.max_pfn + BPL) / BPL * sizeof(long));
         x->pv.nr_deferred = 0;
     }
+    logdirty_note(x, domid, true);
     return 0;
 }
 
@@ -948,6 +970,7 @@ static int xen_logdirty_disable(struct xm_backend *be, uint32_t domid)
               "cannot disable log-dirty mode on domain %u", domid);
         return rc;
     }
+    logdirty_note(to_xen(be), domid, false);
     return 0;
 }
 
@@ -1218,7 +1241,7 @@ static int map_source(struct xen_backend *x, uint32_t domid,
             pages_r[i] = pg;
             continue;
         }
-        h->copies[i] = malloc(PAGE);
+        h->copies[i] = aligned_alloc(PAGE, PAGE);
         if (!h->copies[i]) {
             rc = -ENOMEM;
             goto out;
