@@ -10,6 +10,12 @@
 #     the untouched region's checksum is the one it was filled with
 #  3. the same with --compress zstd
 #  4. xenmig save, then xenmig restore, the same checks
+# Before those, two migrations that fail (the sender cuts the connection
+# with a fault point, tests/integration's XENMIG_FAULT): during the live
+# pass, and after the guest was suspended for the last pass. Each time
+# the guest must run on where it was (same domid, counter advancing: the
+# second case is the backend's cooperative resume), untouched region
+# intact, log-dirty off, nothing left on the receiving side.
 set -eu
 . "$XENMIG_DIR/tests/xen/lib-dom0.sh"
 D=xmig
@@ -43,6 +49,33 @@ migrate() {   # WHAT ARGS...
 xr_start_domu "$D" 256 48:16
 xr_check_intact "$D"
 xr_assert_one_running "$D"
+
+for point in iteration:1 stop-and-copy; do
+    old=$(xr_domid "$D")
+    c0=$(xr_counter "$D")
+    if XENMIG_FAULT=drop:$point xenmig migrate -s env "$D" XMIG=1 \
+        >"$XENMIG_OUT/fail-$point.log" 2>&1; then
+        cat "$XENMIG_OUT/fail-$point.log"
+        xr_fail "a migration cut at $point succeeded"
+    fi
+    grep -q "resumed on the source" "$XENMIG_OUT/fail-$point.log" || {
+        cat "$XENMIG_OUT/fail-$point.log"
+        xr_fail "the sender cut at $point does not say the guest resumed"
+    }
+    [ "$(xr_domid "$D")" = "$old" ] || xr_fail "domid changed after a failed migration"
+    xr_assert_one_running "$D"
+    c1=$(xr_wait_counter "$D" "$c0" 60)
+    xr_check_intact "$D"
+    xenmig list > "$XENMIG_OUT/list.txt" 2>&1 || xr_fail "xenmig list failed"
+    grep -q "$D" "$XENMIG_OUT/list.txt" || {
+        cat "$XENMIG_OUT/list.txt"; xr_fail "xenmig list does not show $D"
+    }
+    "$XENMIG_DIR/tests/xen/xen-backend-probe" info "$D" > "$XENMIG_OUT/info.txt"
+    grep -q "flags=--- " "$XENMIG_OUT/info.txt" || {
+        cat "$XENMIG_OUT/info.txt"; xr_fail "after the failed migration the domain is not clean"
+    }
+    xr_log "migration cut at $point: the guest runs on as domid $old (counter $c0 -> $c1)"
+done
 
 migrate migrate
 migrate migrate-zstd --compress zstd
