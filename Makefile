@@ -75,6 +75,7 @@ else
 XEN_CFLAGS   :=
 XEN_LIBS     :=
 XEN_SKIP     := $(XEN_ONLY_SRC)
+XEN_SKIP_TESTS := tests/check-backend-xen.c
 XEN_TESTS    :=
 endif
 # -----------------------------------------------------------------------
@@ -85,7 +86,7 @@ SIM_SRC  := $(wildcard sim/*.c)
 SIM_OBJ  := $(SIM_SRC:.c=.o)
 CLI_SRC  := $(wildcard toolstack/*.c)
 CLI_OBJ  := $(CLI_SRC:.c=.o)
-TEST_SRC := $(wildcard tests/check-*.c)
+TEST_SRC := $(filter-out $(XEN_SKIP_TESTS),$(wildcard tests/check-*.c))
 TESTS    := $(TEST_SRC:.c=)
 # The suites that start xenmig-simd (userfaultfd: root or a sysctl); the
 # others are quick and need nothing, so package builds run just those.
