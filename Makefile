@@ -1,4 +1,4 @@
-# xenmig top-level Makefile: all, check, soak, bench, fuzz, install,
+# xenmig top-level Makefile: all, check, check-xen, soak, bench, fuzz, install,
 # uninstall, deb, rpm, clean.
 # Sources are found by directory, so a new file needs no edit here:
 #   save-restore/*.c -> libxenmig.a      (the engine)
@@ -151,6 +151,13 @@ check: all
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
+# Every tests/xen/test-*.sh inside a PV dom0 of real Xen 4.17 under QEMU
+# (tests/xen/README.md). Images are cached in $(XENMIG_XEN_CACHE) or
+# /var/cache/xenmig-xen; logs go to tests/out/xen/. Not part of 'check'.
+check-xen: progs tests
+	tests/xen/build-images.sh
+	tests/xen/run.sh --no-make $(sort $(wildcard tests/xen/test-*.sh))
+
 # The same tests against a build with ASan and UBSan (in a copy of the tree).
 check-asan:
 	scripts/check-asan.sh
@@ -289,5 +296,5 @@ clean:
 
 FORCE:
 
-.PHONY: all progs tests check check-unit check-asan soak fuzz fuzz-build \
+.PHONY: all progs tests check check-xen check-unit check-asan soak fuzz fuzz-build \
 	fuzz-corpus bench install uninstall dist deb rpm clean FORCE

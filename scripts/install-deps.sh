@@ -4,16 +4,21 @@
 #   scripts/install-deps.sh --packaging  what scripts/check-packages.sh
 #                                        needs too ('make deb', 'make rpm',
 #                                        lintian, man, bash completion)
+#   scripts/install-deps.sh --xen        what 'make check-xen' needs too
+#                                        (QEMU, busybox-static, cpio, kmod
+#                                        for the real-Xen rig, tests/xen/)
 # Safe to run again: apt-get skips what is there.
 set -e
 PKGS="build-essential pkg-config libxen-dev libyajl-dev libglib2.0-dev \
 check liblz4-dev libzstd-dev python3 groff-base"
 PACKAGING_PKGS="debhelper lintian rpm man-db bash-completion git"
+XEN_PKGS="qemu-system-x86 busybox-static cpio kmod gzip"
 case ${1-} in
 "") ;;
 --packaging) PKGS="$PKGS $PACKAGING_PKGS" ;;
+--xen) PKGS="$PKGS $XEN_PKGS" ;;
 *)
-    echo "usage: $0 [--packaging]" >&2
+    echo "usage: $0 [--packaging | --xen]" >&2
     exit 2
     ;;
 esac

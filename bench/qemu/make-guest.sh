@@ -8,26 +8,13 @@
 #                  command line and runs the workload on the serial console
 # A step whose output exists is skipped (delete bench/out/qemu to redo).
 # Needs: apt-get, dpkg-deb, gcc, cpio, gzip, busybox-static.
+# The kernel comes from scripts/fetch-kernel.sh (shared with tests/xen/).
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=bench/out/qemu
 mkdir -p "$OUT"
 
-if [ ! -s "$OUT/vmlinuz" ]; then
-    # The version linux-image-amd64 points at, e.g. linux-image-6.1.0-56-amd64
-    pkg=$(apt-cache depends linux-image-amd64 |
-          awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-    [ -n "$pkg" ] || { echo "make-guest: no linux-image package found" >&2; exit 1; }
-    tmp=$(mktemp -d /tmp/xenmig-kernel.XXXXXX)
-    trap 'rm -rf "$tmp"' EXIT
-    (cd "$tmp" && apt-get download "$pkg" >/dev/null)
-    dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/root"
-    cp "$tmp"/root/boot/vmlinuz-* "$OUT/vmlinuz.part"
-    echo "$pkg" > "$OUT/kernel-package"
-    mv "$OUT/vmlinuz.part" "$OUT/vmlinuz"
-    rm -rf "$tmp"
-    trap - EXIT
-fi
+scripts/fetch-kernel.sh "$OUT"
 
 if [ ! -x "$OUT/dirty" ] || [ bench/qemu/dirty.c -nt "$OUT/dirty" ]; then
     gcc -static -O2 -Wall -Wextra -o "$OUT/dirty" bench/qemu/dirty.c

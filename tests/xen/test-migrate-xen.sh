@@ -22,15 +22,6 @@ set -eu
 D=xmig
 trap 'xr_destroy "$D" >/dev/null 2>&1 || true' EXIT
 
-gap_since() {   # N: the longest gap (s) between workload lines from pass N on
-    cat "$XR_CONSOLE_DIR/guest-$D"*.log 2>/dev/null | tr -d '\r' |
-        sed -n 's/.*xmw n=\([0-9]*\) mono=\([0-9.]*\).*/\1 \2/p' |
-        sort -n -u -k1,1 |
-        awk -v from="$1" '$1 >= from && NR > 1 && $1 == pn + 1 && $2 - pt > max { max = $2 - pt }
-             { pn = $1; pt = $2 }
-             END { printf "%.3f\n", max }'
-}
-
 json_field() {   # FILE KEY: a number from xenmig's --json summary
     tr -d '\n ' < "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: -f2
 }
@@ -42,7 +33,7 @@ moved() {   # OLD_DOMID C0 WHAT: the checks after a move
     c1=$(xr_wait_counter "$D" "$2" 60)
     c2=$(xr_wait_counter "$D" "$c1" 60)
     xr_check_intact "$D"
-    xr_log "$3: domid $1 -> $new, counter $2 -> $c1 -> $c2, checksum intact, longest pause seen by the guest since $2: $(gap_since "$2") s"
+    xr_log "$3: domid $1 -> $new, counter $2 -> $c1 -> $c2, checksum intact, longest pause seen by the guest $(xr_max_gap "$D" "$2") s"
 }
 
 migrate() {   # WHAT ARGS...
@@ -57,6 +48,7 @@ migrate() {   # WHAT ARGS...
         xr_fail "xenmig migrate $* -s env $D failed"
     }
     j=$XENMIG_OUT/$what.json
+    xr_export "$j" "$XENMIG_OUT/$what.log"
     xr_log "$what took $(xr_since "$t0") s: total $(json_field "$j" total_ms) ms, downtime $(json_field "$j" downtime_ms) ms, $(json_field "$j" bytes) bytes, $(json_field "$j" iterations) iterations"
     moved "$old" "$c0" "$what"
 }

@@ -1,0 +1,163 @@
+# lib-dom0.sh: helpers for test scripts that run in the rig's dom0
+# (tests/xen/run.sh). Source it:   . "$XENMIG_DIR/tests/xen/lib-dom0.sh"
+#
+# The domU is PV, no disk, no network: Debian's kernel and the initramfs
+# from build-images.sh, whose workload (tests/xen/guest/workload.c)
+# rewrites RW MiB in a loop and keeps FIXED MiB untouched. It reports
+# through its xenstore area, /local/domain/<domid>/data/:
+#   counter   passes so far      checksum  the fixed region's, recomputed
+#   fill      the fixed region's checksum right after filling it
+# and prints "xmw n=<pass> mono=<s> real=<s>" on its console, which
+# xenconsoled logs to /var/log/xen/console/guest-<name>.log.
+#
+#   xr_start_domu NAME [MEM_MIB [RW_MIB:FIXED_MIB]]
+#                       create it (default 256 MiB, 48:16) and wait until
+#                       its workload reports; prints how long it took
+#   xr_domid NAME       its domid (fails if there is none)
+#   xr_data NAME KEY    /local/domain/<its domid>/data/KEY ("" if unset)
+#   xr_counter NAME     data/counter
+#   xr_wait_counter NAME [ABOVE [TIMEOUT]]
+#                       wait until data/counter > ABOVE (default -1, i.e.
+#                       present), TIMEOUT s (default 120); prints it
+#   xr_check_intact NAME
+#                       data/checksum == data/fill (the fixed region is
+#                       unchanged; the guest recomputes it every second)
+#   xr_assert_one_running NAME
+#                       exactly one domain NAME exists and it is running
+#                       or blocked (not paused, shut down, crashed, dying)
+#   xr_assert_none NAME no domain named NAME (or NAME--incoming etc.)
+#   xr_max_gap NAME [AFTER_N]
+#                       the longest gap (s) between consecutive workload
+#                       lines on its consoles (guest-NAME*.log: the
+#                       incoming side of a migration logs as
+#                       NAME--incoming), only passes after AFTER_N if
+#                       given: the longest pause the guest saw
+#   xr_destroy NAME     xl destroy, if it exists
+#   xr_export FILE...   copy FILEs to the host (run.sh writes them to
+#                       tests/out/xen/<run>/files/<job>/; small files: the
+#                       serial console carries them, ~80 KB/s)
+#   xr_fail MSG...      print "FAIL: MSG" and exit 1
+#   xr_log MSG...       print MSG with dom0's uptime
+# Every helper fails the script (exit 1) with a message naming what was
+# wrong; scripts run with set -eu.
+set -eu
+
+XR_IMAGES=${XENMIG_IMAGES:-/var/lib/xenmig-xen}
+XR_CONSOLE_DIR=/var/log/xen/console
+XR_TMP=${XENMIG_OUT:-/tmp}
+
+xr_log() { echo "$(cut -d' ' -f1 /proc/uptime) $*"; }
+xr_fail() { echo "FAIL: $*"; exit 1; }
+xr_now() { cut -d' ' -f1 /proc/uptime; }
+xr_since() { awk -v a="$1" -v b="$(xr_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+xr_config() {   # NAME MEM RW:FIXED -> path of an xl config
+    cfg=$XR_TMP/$1.cfg
+    cat > "$cfg" <<EOF
+name = "$1"
+type = "pv"
+kernel = "$XR_IMAGES/vmlinuz"
+ramdisk = "$XR_IMAGES/domu-initramfs.gz"
+extra = "console=hvc0 xmw=$3 quiet"
+memory = $2
+maxmem = $2
+vcpus = 1
+on_crash = "preserve"
+EOF
+    echo "$cfg"
+}
+
+xr_domid() {
+    xl domid "$1" 2>/dev/null || xr_fail "no domain named $1"
+}
+
+xr_data() {
+    id=$(xr_domid "$1")
+    xenstore-read "/local/domain/$id/data/$2" 2>/dev/null || true
+}
+
+xr_counter() {
+    c=$(xr_data "$1" counter)
+    [ -n "$c" ] || xr_fail "domain $1 has no data/counter"
+    echo "$c"
+}
+
+xr_wait_counter() {
+    above=${2:--1} limit=${3:-120} t0=$(xr_now)
+    while :; do
+        c=$(xr_data "$1" counter)
+        if [ -n "$c" ] && [ "$c" -gt "$above" ]; then
+            echo "$c"
+            return 0
+        fi
+        if awk -v a="$t0" -v b="$(xr_now)" -v l="$limit" 'BEGIN { exit !(b - a > l) }'; then
+            xl list >&2 || true
+            tail -5 "$XR_CONSOLE_DIR/guest-$1.log" >&2 2>/dev/null || true
+            xr_fail "domain $1: data/counter is '${c}', not above $above after $limit s"
+        fi
+        sleep 1
+    done
+}
+
+xr_start_domu() {
+    name=$1 mem=${2:-256} wl=${3:-48:16}
+    cfg=$(xr_config "$name" "$mem" "$wl")
+    t0=$(xr_now)
+    xl create "$cfg" >"$XR_TMP/$name.create.log" 2>&1 || {
+        cat "$XR_TMP/$name.create.log"
+        xr_fail "xl create $cfg failed"
+    }
+    tc=$(xr_since "$t0")
+    c=$(xr_wait_counter "$name" -1 180)
+    xr_log "domU $name (domid $(xr_domid "$name"), $mem MiB, workload $wl) created in $tc s, workload reporting after $(xr_since "$t0") s (counter $c)"
+}
+
+xr_check_intact() {
+    sum=$(xr_data "$1" checksum) fill=$(xr_data "$1" fill)
+    [ -n "$sum" ] && [ -n "$fill" ] ||
+        xr_fail "domain $1 has no data/checksum or data/fill"
+    [ "$sum" = "$fill" ] ||
+        xr_fail "domain $1: the untouched region changed: checksum $sum, filled with $fill"
+}
+
+xr_assert_one_running() {
+    xl list > "$XR_TMP/xl-list.txt" 2>&1 || xr_fail "xl list failed"
+    n=$(awk -v n="$1" '$1 == n' "$XR_TMP/xl-list.txt" | wc -l)
+    [ "$n" = 1 ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "$n domains named $1, expected 1"; }
+    state=$(awk -v n="$1" '$1 == n { print $5 }' "$XR_TMP/xl-list.txt")
+    case $state in
+    r-----|-b----|------) ;;
+    *) cat "$XR_TMP/xl-list.txt"; xr_fail "domain $1 is in state $state, not running" ;;
+    esac
+    others=$(awk -v n="$1" 'index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
+    [ -z "$others" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "left-over domains: $others"; }
+}
+
+xr_assert_none() {
+    xl list > "$XR_TMP/xl-list.txt" 2>&1 || xr_fail "xl list failed"
+    left=$(awk -v n="$1" '$1 == n || index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
+    [ -z "$left" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "domain $1 still exists: $left"; }
+}
+
+xr_max_gap() {
+    cat "$XR_CONSOLE_DIR/guest-$1"*.log 2>/dev/null | tr -d '\r' |
+        sed -n 's/.*xmw n=\([0-9]*\) mono=\([0-9.]*\).*/\1 \2/p' |
+        sort -n -u -k1,1 |
+        awk -v after="${2:-0}" '$1 <= after { next }
+             NR > 1 && $1 == pn + 1 && $2 - pt > max { max = $2 - pt }
+             { pn = $1; pt = $2 }
+             END { printf "%.3f\n", max }'
+}
+
+xr_export() {
+    mkdir -p "$XENMIG_OUT/export"
+    for f in "$@"; do
+        cp "$f" "$XENMIG_OUT/export/" || xr_fail "cannot export $f"
+    done
+}
+
+xr_destroy() {
+    if xl domid "$1" >/dev/null 2>&1; then
+        xl destroy "$1" || xr_fail "xl destroy $1 failed"
+    fi
+}
