@@ -185,7 +185,15 @@ struct xm_backend_ops {
     /*
      * Opaque state of @kind. *@blob_r is malloc'd (caller frees),
      * *@len_r bytes. get_state(XM_STATE_VCPU/PLATFORM) wants a paused or
-     * suspended domain.
+     * suspended domain (xen: suspended; vCPU 0's registers hold the
+     * start-info frame only then).
+     * xen: each blob is whole libxc v3 records (xc-format.h) that a stock
+     * restore takes verbatim: CONFIG is a private record 0x40000001 with
+     * the libxl config as NUL-terminated JSON, then what libxc's PV save
+     * writes before its first PAGE_DATA (X86_PV_INFO, X86_CPUID_POLICY,
+     * X86_MSR_POLICY, STATIC_DATA_END, X86_PV_P2M_FRAMES); VCPU is
+     * X86_PV_VCPU_BASIC/EXTENDED/XSAVE/MSRS per online vCPU (frame
+     * numbers as pfns); PLATFORM is X86_TSC_INFO and SHARED_INFO.
      */
     int (*get_state)(struct xm_backend *be, uint32_t domid,
                      enum xm_state_kind kind, void **blob_r, size_t *len_r);
