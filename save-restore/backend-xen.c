@@ -1126,6 +1126,14 @@ static int xen_page_types(struct xm_backend *be, uint32_t domid,
  *    a live pass that is a race we expect (the guest is changing the
  *    table, or a page's owner/type changed under us); the PTE is cleared
  *    in the copy and the caller sends the page again later.
+ *    libxc sends such a page as XTAB (no data) and defers it to the last
+ *    pass. We cannot: the engine has put the type from page_types() in
+ *    the record already. A copy with the untranslatable entries made
+ *    not-present is a valid table for the receiver (libxc localises
+ *    every present PTE, and would fail on a pfn it cannot map), and the
+ *    deferred bit makes the next CLEAN report the page dirty, so it goes
+ *    again - at the latest in the final pass, where the guest is
+ *    suspended and the table must translate exactly.
  * -ERANGE/-E2BIG  the same on a suspended guest, or a superpage: fatal.
  */
 static int normalise(struct xen_backend *x, uint64_t pfn, uint32_t type,
