@@ -60,30 +60,33 @@ pc_libs   = $(shell pkg-config --libs $(1))
 # With all of XEN_PKGS installed the Xen-only sources are built and every
 # compile sees -DHAVE_XEN; without them they are left out and the rest
 # builds as before (the sim backend only).
-XEN_PKGS     := xenlight xencontrol xenstore xentoollog xenforeignmemory
-XEN_ONLY_SRC := save-restore/xen-restore.c save-restore/xl-migrate.c
+XEN_PKGS     := xenlight xencontrol xenguest xenstore xentoollog \
+                xenforeignmemory
+XEN_ONLY_SRC := save-restore/xen-restore.c save-restore/xl-migrate.c \
+                save-restore/backend-xen.c
 HAVE_XEN     := $(shell pkg-config --exists $(XEN_PKGS) && echo yes)
 ifeq ($(HAVE_XEN),yes)
 XEN_CFLAGS   := -DHAVE_XEN $(call pc_cflags,$(XEN_PKGS))
 XEN_LIBS     := $(call pc_libs,$(XEN_PKGS))
 XEN_SKIP     :=
-XEN_TOOLS    := tests/xen/xl-refeed
+XEN_TOOLS    := tests/xen/xl-refeed tests/xen/xen-backend-probe
 else
 XEN_CFLAGS   :=
 XEN_LIBS     :=
 XEN_SKIP     := $(XEN_ONLY_SRC)
+XEN_SKIP_TESTS := tests/check-backend-xen.c
 XEN_TOOLS    :=
 endif
 # XEN_TOOLS: helpers the real-Xen tests (tests/xen/) run in dom0.
 # -----------------------------------------------------------------------
 
-LIB_SRC  := $(filter-out save-restore/backend-xen.c $(XEN_SKIP),$(wildcard save-restore/*.c))
+LIB_SRC  := $(filter-out $(XEN_SKIP),$(wildcard save-restore/*.c))
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 SIM_SRC  := $(wildcard sim/*.c)
 SIM_OBJ  := $(SIM_SRC:.c=.o)
 CLI_SRC  := $(wildcard toolstack/*.c)
 CLI_OBJ  := $(CLI_SRC:.c=.o)
-TEST_SRC := $(wildcard tests/check-*.c)
+TEST_SRC := $(filter-out $(XEN_SKIP_TESTS),$(wildcard tests/check-*.c))
 TESTS    := $(TEST_SRC:.c=)
 # The suites that start xenmig-simd (userfaultfd: root or a sysctl); the
 # others are quick and need nothing, so package builds run just those.
@@ -288,7 +291,7 @@ rpm: $(TARBALL)
 clean:
 	rm -f save-restore/*.o sim/*.o toolstack/*.o $(LIB) sim/xenmig-simd \
 	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES) \
-	    tests/xen/xl-refeed
+	    tests/xen/xl-refeed tests/xen/xen-backend-probe
 	rm -rf bench/out tests/out $(DIST) $(FUZZ_DIR)
 
 FORCE:

@@ -562,8 +562,10 @@ static int sim_map(struct xm_backend *be, uint32_t domid,
     if (rc)
         return rc;
     for (i = 0; i < n; i++) {
-        if (pfns[i] < m->nr_pfns) {
-            pages_r[i] = m->base + pfns[i] * PAGE;
+        uint64_t pfn = pfns[i] & XM_PFN_MASK;
+
+        if (pfn < m->nr_pfns) {
+            pages_r[i] = m->base + pfn * PAGE;
             errs[i] = 0;
         } else {
             pages_r[i] = NULL;
@@ -731,6 +733,7 @@ static int sim_rename(struct xm_backend *be, uint32_t domid,
 
 const struct xm_backend_ops xm_backend_sim_ops = {
     .name = "sim",
+    .features = XM_FEAT_KNOWN,
     .open = sim_open,
     .close = sim_close,
     .list = sim_list,

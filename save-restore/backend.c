@@ -3,6 +3,7 @@
  * helpers every backend user needs.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,14 +13,36 @@
 
 static const struct xm_backend_ops *const backends[] = {
     &xm_backend_sim_ops,
+#ifdef HAVE_XEN
+    &xm_backend_xen_ops,
+#endif
 };
 
-/* A Xen dom0 has the privcmd device; anything else gets the simulation. */
+#ifdef HAVE_XEN
+#define BACKEND_NAMES "sim, xen"
+#else
+#define BACKEND_NAMES "sim"
+#endif
+
+/*
+ * A Xen dom0 says "control_d" in /proc/xen/capabilities (xenfs); anything
+ * else gets the simulation. A domU has /proc/xen too, but not control_d.
+ */
 static const char *default_backend(void)
 {
-    if (access("/proc/xen/privcmd", F_OK) == 0 ||
-        access("/dev/xen/privcmd", F_OK) == 0)
-        return "xen";
+#ifdef HAVE_XEN
+    char buf[128] = "";
+    FILE *f = fopen("/proc/xen/capabilities", "r");
+
+    if (f) {
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+
+        buf[n] = 0;
+        fclose(f);
+        if (strstr(buf, "control_d"))
+            return "xen";
+    }
+#endif
     return "sim";
 }
 
@@ -39,8 +62,8 @@ int xm_backend_open(const char *name, const char *address,
             return rc;
         }
     }
-    LOG(lg, XM_LOG_ERROR, "unknown backend \"%s\" (this build has: sim)",
-        name);
+    LOG(lg, XM_LOG_ERROR, "unknown backend \"%s\" (this build has: %s)",
+        name, BACKEND_NAMES);
     return -ENOENT;
 }
 

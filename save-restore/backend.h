@@ -3,7 +3,8 @@
  *
  * Two implementations: backend-sim.c talks to a simulated host (xenmig-simd)
  * over a unix socket and maps guest RAM by sharing its memory file;
- * backend-xen.c (later) sits on libxenctrl, libxenforeignmemory and libxl.
+ * backend-xen.c (built when the Xen libraries are installed: HAVE_XEN)
+ * sits on libxenctrl, libxenguest, libxenforeignmemory and libxl.
  * The ops are shaped after the libxenctrl calls so the Xen backend is thin:
  *   pause/unpause          xc_domain_pause / xc_domain_unpause
  *   suspend/resume         libxl_domain_suspend_only / xc_domain_resume(fast)
@@ -26,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stream-format.h"
 #include "xenmig.h"
 
 #define XM_PAGE_SHIFT 12
@@ -72,6 +74,7 @@ enum xm_page_type {
     XM_PAGE_L2TAB = 0x2,
     XM_PAGE_L3TAB = 0x3,
     XM_PAGE_L4TAB = 0x4,
+    XM_PAGE_LPINTAB = 0x8, /* flag on L1-L4: the guest pinned the table */
     XM_PAGE_BROKEN = 0xd,  /* not to be sent */
     XM_PAGE_XALLOC = 0xe,  /* allocate only, no content */
     XM_PAGE_XTAB = 0xf,    /* invalid / hole */
@@ -80,6 +83,16 @@ enum xm_page_type {
 struct xm_backend_ops {
     /* "sim" or "xen". */
     const char *name;
+    /*
+     * The stream features (XM_FEAT_*) a receiver on this backend can
+     * honour. xen lacks XM_FEAT_DELTA (a delta applies to the page the
+     * receiver holds, and the xen receiver hands its pages to libxc
+     * without keeping them) and XM_FEAT_VERIFY (the new domain's RAM
+     * cannot be read until libxl has built it). The sender offers no
+     * more than its own backend's set either, so a save file is one its
+     * backend can restore.
+     */
+    uint64_t features;
 
     /*
      * Connect to the hypervisor. @address: see xm_backend_open(). On
@@ -143,6 +156,16 @@ struct xm_backend_ops {
      * @n pointers the caller provides. *@handle_r is what unmap() needs.
      * The mapping stays valid until unmap(), close(), or the domain's
      * destruction, whichever is first.
+     * Writable (the receiver): bits 60-63 of @pfns[i] may carry the
+     * page's type from the stream (XM_PFN_TYPE_SHIFT), for a backend that
+     * has to pass it on (xen); backends mask the pfn with XM_PFN_MASK.
+     * Read-only on xen (PV): what a page whose type has no content (XTAB,
+     * XALLOC, BROKEN) maps to is a page of zeroes; a page table is a
+     * private copy normalised for the wire (its PTEs hold pfns, not
+     * mfns). While the guest runs, a table caught mid-update is handed
+     * out with the PTEs it cannot translate cleared, and is reported
+     * dirty again by the next dirty_bitmap() (libxc defers it the same
+     * way); once suspend() has run, such a table is an error.
      */
     int (*map)(struct xm_backend *be, uint32_t domid, const uint64_t *pfns,
                unsigned n, bool writable, void **pages_r, int *errs,
@@ -152,8 +175,9 @@ struct xm_backend_ops {
 
     /*
      * Type of each page (enum xm_page_type) for @n pfns, as the receiver
-     * needs them (PV page tables). Backends without typed pages answer
-     * XM_PAGE_NORMAL for RAM and XM_PAGE_XTAB past the end.
+     * needs them (PV page tables, with XM_PAGE_LPINTAB if pinned).
+     * Backends without typed pages answer XM_PAGE_NORMAL for RAM and
+     * XM_PAGE_XTAB past the end.
      */
     int (*page_types)(struct xm_backend *be, uint32_t domid,
                       const uint64_t *pfns, unsigned n, uint32_t *types_r);
@@ -161,7 +185,15 @@ struct xm_backend_ops {
     /*
      * Opaque state of @kind. *@blob_r is malloc'd (caller frees),
      * *@len_r bytes. get_state(XM_STATE_VCPU/PLATFORM) wants a paused or
-     * suspended domain.
+     * suspended domain (xen: suspended; vCPU 0's registers hold the
+     * start-info frame only then).
+     * xen: each blob is whole libxc v3 records (xc-format.h) that a stock
+     * restore takes verbatim: CONFIG is a private record 0x40000001 with
+     * the libxl config as NUL-terminated JSON, then what libxc's PV save
+     * writes before its first PAGE_DATA (X86_PV_INFO, X86_CPUID_POLICY,
+     * X86_MSR_POLICY, STATIC_DATA_END, X86_PV_P2M_FRAMES); VCPU is
+     * X86_PV_VCPU_BASIC/EXTENDED/XSAVE/MSRS per online vCPU (frame
+     * numbers as pfns); PLATFORM is X86_TSC_INFO and SHARED_INFO.
      */
     int (*get_state)(struct xm_backend *be, uint32_t domid,
                      enum xm_state_kind kind, void **blob_r, size_t *len_r);
@@ -210,6 +242,9 @@ struct xm_backend {
 };
 
 extern const struct xm_backend_ops xm_backend_sim_ops;
+#ifdef HAVE_XEN
+extern const struct xm_backend_ops xm_backend_xen_ops;
+#endif
 
 /* Find a domain by name or decimal id; -ESRCH (logged) if none. */
 int xm_domain_lookup(struct xm_backend *be, const char *name_or_id,

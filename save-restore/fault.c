@@ -330,5 +330,6 @@ void xm__fault_backend(struct xm_backend *be)
         return;
     real = be->ops;
     fault_backend_ops.name = real->name;
+    fault_backend_ops.features = real->features;
     be->ops = &fault_backend_ops;
 }

@@ -415,6 +415,12 @@ static int send_preamble(struct sender *s)
         offer |= XM_FEAT_VERIFY;
     if (s->live)
         offer |= XM_FEAT_BACKCHANNEL;
+    /* only what a receiver on our kind of backend can take (backend.h) */
+    if (s->p->verify && !(s->be->ops->features & XM_FEAT_VERIFY))
+        LOGD(s->lg, XM_LOG_WARN, s->domid,
+             "the %s backend cannot verify; migrating without it",
+             xm_backend_name(s->be));
+    offer &= s->be->ops->features;
     if (xm_stream_write_ihdr(&s->out, offer))
         return stream_fail(s, &s->out);
     s->features = offer;

@@ -26,8 +26,9 @@
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
 
-/* What this receiver can decode. */
-#define SUPPORTED_FEATURES XM_FEAT_KNOWN
+/* What this receiver can decode: all it knows, less what its backend
+ * cannot honour (backend.h, features). */
+#define SUPPORTED_FEATURES(r) (XM_FEAT_KNOWN & (r)->be->ops->features)
 
 struct receiver {
     struct xm_backend *be;             /* the destination hypervisor */
@@ -114,7 +115,7 @@ static int reply(struct receiver *r, uint32_t type, const void *body,
 static int on_features(struct receiver *r, const void *body, uint32_t len)
 {
     struct xm_rec_features f;
-    uint64_t allowed = r->live ? r->accepted : r->offered & SUPPORTED_FEATURES;
+    uint64_t allowed = r->live ? r->accepted : r->offered & SUPPORTED_FEATURES(r);
 
     if (len != sizeof(f))
         return fail(r, -EPROTO, "FEATURES record has %u bytes, expected %zu",
@@ -333,7 +334,8 @@ static int on_pages(struct receiver *r, uint32_t len)
         r->pfns[i] = pfn;
         nblock[r->enc[i]]++;
     }
-    rc = r->be->ops->map(r->be, r->domid, r->pfns, n, true, r->pages,
+    /* the words, not the pfns: a backend may need the types (backend.h) */
+    rc = r->be->ops->map(r->be, r->domid, r->words, n, true, r->pages,
                          r->errs, &handle);
     if (rc)
         return fail(r, rc, "cannot map %u pages of domain %u for writing",
@@ -642,7 +644,7 @@ int xm_receive(struct xm_backend *be, struct xm_logger *lg, int rfd, int wfd,
     if (r->live) {
         struct xm_msg_ready ready;
 
-        r->accepted = r->offered & SUPPORTED_FEATURES;
+        r->accepted = r->offered & SUPPORTED_FEATURES(r);
         ready.features = r->accepted;
         rc = reply(r, XM_MSG_READY, &ready, sizeof(ready));
         if (rc)
