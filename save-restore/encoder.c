@@ -200,6 +200,8 @@ static bool compress_bulk(struct xm_encoder *e, int k, uint8_t *const *src,
 {
     size_t len = (size_t)nb * PS;
     uint64_t t0 = xm__now_ns(), ns;
+    bool fresh = !e->est[k].measured ||
+                 e->batches - e->est[k].last_batch >= XM_ENCODER_RESAMPLE;
     unsigned i;
     long r;
 
@@ -213,11 +215,10 @@ static bool compress_bulk(struct xm_encoder *e, int k, uint8_t *const *src,
     if (r < 0)
         return false;
     e->est[k].ns_per_byte =
-        e->est[k].measured ? (e->est[k].ns_per_byte * 3 + (double)ns / len) / 4
-                           : (double)ns / len;
-    e->est[k].ratio = e->est[k].measured
-                          ? (e->est[k].ratio * 3 + (double)r / len) / 4
-                          : (double)r / len;
+        fresh ? (double)ns / len
+              : (e->est[k].ns_per_byte * 3 + (double)ns / len) / 4;
+    e->est[k].ratio = fresh ? (double)r / len
+                            : (e->est[k].ratio * 3 + (double)r / len) / 4;
     e->est[k].measured = true;
     if ((size_t)r + 4 >= len)
         return false;
