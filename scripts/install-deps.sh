@@ -4,16 +4,22 @@
 #   scripts/install-deps.sh --packaging  what scripts/check-packages.sh
 #                                        needs too ('make deb', 'make rpm',
 #                                        lintian, man, bash completion)
+#   scripts/install-deps.sh --bench      what 'BENCH_QEMU=1 make bench' and
+#                                        bench/make-corpus.sh need too
+#                                        (QEMU, busybox, cpio, gnuplot for
+#                                        bench/plot.py)
 # Safe to run again: apt-get skips what is there.
 set -e
 PKGS="build-essential pkg-config libxen-dev libyajl-dev libglib2.0-dev \
 check liblz4-dev libzstd-dev python3 groff-base"
 PACKAGING_PKGS="debhelper lintian rpm man-db bash-completion git"
+BENCH_PKGS="qemu-system-x86 busybox-static cpio gnuplot-nox"
 case ${1-} in
 "") ;;
 --packaging) PKGS="$PKGS $PACKAGING_PKGS" ;;
+--bench) PKGS="$PKGS $BENCH_PKGS" ;;
 *)
-    echo "usage: $0 [--packaging]" >&2
+    echo "usage: $0 [--packaging | --bench]" >&2
     exit 2
     ;;
 esac

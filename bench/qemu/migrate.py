@@ -11,7 +11,8 @@ Two commands (python3 standard library only):
       guest's ready marker and --settle seconds, sets the same migration
       parameters on both (downtime-limit, max-bandwidth, and per mode the
       xbzrle capability and cache size, or multifd with 2 channels and
-      zstd), migrates, polls query-migrate until it ends, then stops both
+      zstd), migrates, polls query-migrate until it ends (each poll kept
+      in "samples" for bench/plot.py), then stops both
       and compares their whole RAM (pmemsave, sha256; the differing pages
       are counted when the hashes differ). Prints one JSON object. Exit 0
       only when the migration completed and the RAM matched: a broken run
@@ -327,10 +328,24 @@ def run(args, work, netns):
         src.qmp.cmd("migrate", uri=uri)
         res["status"] = "active"
         info = {}
+        samples = res["samples"] = []
+        t_start = time.monotonic()
         try:
             for _ in deadline_loop(args.timeout, "the migration to end"):
                 src.check_alive()
                 info = src.qmp.cmd("query-migrate")
+                ram = info.get("ram", {})
+                # one sample per poll (0.1 s), for bench/plot.sh: the
+                # pass (dirty-sync-count), bytes so far, what is left
+                samples.append({
+                    "t": round(time.monotonic() - t_start, 3),
+                    "status": info.get("status"),
+                    "sync": ram.get("dirty-sync-count"),
+                    "transferred": ram.get("transferred"),
+                    "remaining": ram.get("remaining"),
+                    "dirty_pages_rate": ram.get("dirty-pages-rate"),
+                    "mbps": ram.get("mbps"),
+                })
                 if info.get("status") in ("completed", "failed", "cancelled"):
                     break
         except RunError:
