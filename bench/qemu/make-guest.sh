@@ -5,7 +5,12 @@
 #   dirty          bench/qemu/dirty.c, static
 #   initramfs.gz   busybox-static, dirty, and an /init that mounts
 #                  proc/sys/tmpfs, reads "dirty=RATE:WSET" from the kernel
-#                  command line and runs the workload on the serial console
+#                  command line and runs the workload on the serial console;
+#                  with "corpus=N" and a /corpus directory (which
+#                  bench/make-corpus.sh appends) it first copies /corpus N
+#                  times into tmpfs, tars and gzips part of it, deletes one
+#                  archive and keeps an awk holding the Python sources in
+#                  its heap: the memory-image corpus workload
 # A step whose output exists is skipped (delete bench/out/qemu to redo).
 # Needs: apt-get, dpkg-deb, gcc, cpio, gzip, busybox-static.
 set -eu
