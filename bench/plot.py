@@ -7,13 +7,15 @@ XENMIG.json is `xenmig migrate --json` (its per_iteration list), QEMU.json
 is bench/qemu/migrate.py's result (its "samples": query-migrate polled
 every 0.1 s). For each pass (xenmig: iteration; QEMU: dirty-sync-count)
 two panels show:
-  - the pages the pass sends: xenmig's pages of that iteration; QEMU's
+  - the pages the pass sends: xenmig's pages of that iteration (the last
+    pass, stop-and-copy, is the rest of its pages_sent); QEMU's
     "remaining" at the first poll of the pass, in pages (so a short pass
     between two polls is missed, and QEMU's last pass is what remained
     when it stopped the guest);
   - the bandwidth of the pass: xenmig's measured bandwidth (bytes on the
-    wire per second); QEMU's "transferred" growth over the polls of the
-    pass (counted before multifd compression: see migrate.py).
+    wire per second; none is reported for stop-and-copy); QEMU's
+    "transferred" growth from the pass's first poll to the next pass's
+    (counted before multifd compression: see migrate.py).
 Writes OUT.png with gnuplot (pngcairo), the data next to it as
 OUT.dat. Needs gnuplot (scripts/install-deps.sh --plot).
 """
@@ -27,8 +29,14 @@ PAGE = 4096
 
 def xenmig_passes(path):
     s = json.load(open(path))
-    return [(it["iteration"], it["pages"], it["bandwidth"] / 2**20)
-            for it in s["per_iteration"]]
+    out = [(it["iteration"], it["pages"], it["bandwidth"] / 2**20)
+           for it in s["per_iteration"]]
+    # the stop-and-copy pass is not in per_iteration: its pages are the
+    # rest of pages_sent (no bandwidth of its own is reported)
+    rest = s["pages_sent"] - sum(p[1] for p in out)
+    if rest > 0:
+        out.append((len(out), rest, float("nan")))
+    return out
 
 
 def qemu_passes(path):
@@ -39,11 +47,15 @@ def qemu_passes(path):
             continue
         groups.setdefault(x["sync"], []).append(x)
     out = []
-    for n, sync in enumerate(sorted(groups)):
+    syncs = sorted(groups)
+    for n, sync in enumerate(syncs):
         g = groups[sync]
         pages = (g[0]["remaining"] or 0) // PAGE
-        dt = g[-1]["t"] - g[0]["t"]
-        bw = ((g[-1]["transferred"] - g[0]["transferred"]) / dt / 2**20
+        # from this pass's first poll to the next pass's first (or to
+        # this pass's last poll for the last pass)
+        end = groups[syncs[n + 1]][0] if n + 1 < len(syncs) else g[-1]
+        dt = end["t"] - g[0]["t"]
+        bw = ((end["transferred"] - g[0]["transferred"]) / dt / 2**20
               if dt > 0 else float("nan"))
         out.append((n, pages, bw))
     return out

@@ -17,7 +17,8 @@
 # rows of the QEMU comparison also run on the QEMU guest's own captured
 # RAM (bench/out/corpus/ram-<BENCH_QEMU_MIB>m.img) next to QEMU booting
 # that same guest (migrate.py --corpus), and bench/plot.sh draws one
-# migration of each engine.
+# migration of each engine. BENCH_CORPUS=only runs just the physical
+# limits and the corpus part.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -92,7 +93,8 @@ run()
     on b destroy "$name"
 }
 
-if [ "$QEMU" != only ]; then
+CORPUS=${BENCH_CORPUS:-1}
+if [ "$QEMU" != only ] && [ "$CORPUS" != only ]; then
 echo "== codecs"
 bench/codecbench -m 32 > "$OUT/codecbench.txt" || exit 1
 cat "$OUT/codecbench.txt"
@@ -130,8 +132,10 @@ for name in ("idle", "idle-none", "uniform100", "uniform100-none",
           f"{s['iterations']:6d} {s['throttle_max']:7d}% {wire/1e9:9.2f} {ram/1e9:8.2f} "
           f"{wire/tcp:8.0%} {ram/memcpy:10.0%} {ram/fresh:9.0%}")
 PY
+fi
 
 # Issue 3 on the memory-image corpus: every figure from this run.
+if [ "$QEMU" != only ]; then
 IMG=${BENCH_IMAGE:-bench/out/corpus/ram-1024m.img}
 if [ ! -s "$IMG" ]; then
     echo "== memory-image corpus: skipped, no $IMG (make it with bench/make-corpus.sh, about 5 min per image under TCG)" |
