@@ -659,7 +659,8 @@ static int sim_set_state(struct xm_backend *be, uint32_t domid,
 /* CREATE: the fresh domain runs (@run) or waits paused for its state. */
 static int create(struct sim_backend *s, const char *name,
                   const void *config, size_t config_len, uint64_t nr_pfns,
-                  enum xm_sim_fill fill, uint32_t flags, uint32_t *domid_r)
+                  enum xm_sim_fill fill, int image_fd, uint32_t flags,
+                  uint32_t *domid_r)
 {
     struct xm_sim_req req = { .op = XM_SIM_OP_CREATE };
     int rc;
@@ -674,7 +675,8 @@ static int create(struct sim_backend *s, const char *name,
     req.arg[0] = nr_pfns;
     req.arg[1] = fill;
     req.arg[2] = flags;
-    rc = call(s, "create a domain", 0, &req, config, config_len, -1, NULL);
+    rc = call(s, "create a domain", 0, &req, config, config_len, image_fd,
+              NULL);
     if (rc == -EEXIST)
         LOG(s->be.lg, XM_LOG_ERROR,
             "cannot create domain \"%s\": the name is taken", name);
@@ -689,7 +691,7 @@ static int sim_create(struct xm_backend *be, const char *name,
                       uint64_t nr_pfns, uint32_t *domid_r)
 {
     return create(to_sim(be), name, config, config_len, nr_pfns,
-                  XM_SIM_FILL_ZERO, XM_SIM_CREATE_INCOMING, domid_r);
+                  XM_SIM_FILL_ZERO, -1, XM_SIM_CREATE_INCOMING, domid_r);
 }
 
 static int sim_commit(struct xm_backend *be, uint32_t domid)
@@ -759,9 +761,11 @@ const struct xm_backend_ops xm_backend_sim_ops = {
 
 /* ---- sim-only calls (sim.h) ------------------------------------------- */
 
-int xm_sim_domain_create(struct xm_backend *be, const char *name,
-                         const struct xm_sim_config *cfg, uint64_t nr_pfns,
-                         enum xm_sim_fill fill, uint32_t *domid_r)
+int xm_sim_domain_create_ex(struct xm_backend *be, const char *name,
+                            const struct xm_sim_config *cfg,
+                            uint64_t nr_pfns, enum xm_sim_fill fill,
+                            int image_fd, enum xm_sim_create_flags flags,
+                            uint32_t *domid_r)
 {
     if (!be || be->ops != &xm_backend_sim_ops) {
         LOG(be ? be->lg : NULL, XM_LOG_ERROR,
@@ -769,8 +773,22 @@ int xm_sim_domain_create(struct xm_backend *be, const char *name,
             "from nothing", name);
         return -EINVAL;
     }
-    return create(to_sim(be), name, cfg, sizeof(*cfg), nr_pfns, fill, XM_SIM_CREATE_RUN,
-                  domid_r);
+    if ((fill == XM_SIM_FILL_IMAGE) != (image_fd >= 0) ||
+        (flags & ~XM_SIM_CREATE_RUN)) {
+        LOG(be->lg, XM_LOG_ERROR,
+            "cannot create domain \"%s\": an image fill goes with an image file and nothing else does", name);
+        return -EINVAL;
+    }
+    return create(to_sim(be), name, cfg, sizeof(*cfg), nr_pfns, fill,
+                  image_fd, flags, domid_r);
+}
+
+int xm_sim_domain_create(struct xm_backend *be, const char *name,
+                         const struct xm_sim_config *cfg, uint64_t nr_pfns,
+                         enum xm_sim_fill fill, uint32_t *domid_r)
+{
+    return xm_sim_domain_create_ex(be, name, cfg, nr_pfns, fill, -1,
+                                   XM_SIM_CREATE_RUN, domid_r);
 }
 
 void xm_sim_config_init(struct xm_sim_config *cfg)

@@ -3,9 +3,12 @@
  * and the sender's bounded cache of those copies (see codec.h).
  *
  * Entry points: xm_delta_encode(), xm_delta_apply(), xm_delta_cache_*().
- * The encoder finds changed bytes a 64-bit word (a 32-byte block while
- * nothing differs) at a time, so an unchanged page costs two streaming
- * reads. The cache is one slab of page slots allocated up front, a hash
+ * On x86-64 the encoder compares the pages 16 bytes at a time (SSE2)
+ * into a bitmap of the bytes to send and walks its set bits, so an
+ * unchanged page costs two streaming reads and a re-dirtied one a few bit
+ * scans per run (elsewhere it finds changed bytes a 64-bit word, or a
+ * 32-byte block while nothing differs, at a time; both give the same
+ * bytes). The cache is one slab of page slots allocated up front, a hash
  * of pfns into it and an LRU list through it: every operation is O(1).
  */
 #include <errno.h>
@@ -68,6 +71,7 @@ static inline uint64_t nonzero_bytes(uint64_t x)
     return (((x & LOW7) + LOW7) | x) & ~LOW7;
 }
 
+#if !defined(__x86_64__)
 /* First position >= @pos where @a and @b differ, or PAGE. */
 static unsigned next_diff(const uint8_t *a, const uint8_t *b, unsigned pos)
 {
@@ -125,6 +129,8 @@ static unsigned next_same(const uint8_t *a, const uint8_t *b, unsigned pos)
     }
 }
 
+#endif
+
 static inline unsigned varint_len(unsigned v)
 {
     return v < 0x80 ? 1 : 2;   /* values here are at most PAGE */
@@ -151,6 +157,88 @@ static void xor_into(uint8_t *dst, const uint8_t *a, const uint8_t *b,
     for (; i < len; i++)
         dst[i] = a[i] ^ b[i];
 }
+
+#if defined(__x86_64__)
+#include <emmintrin.h>
+
+/* Bit i set where byte i of the 64 bytes at @a and @b differ (SSE2). */
+static inline uint64_t diff_mask64(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t same = 0;
+    unsigned k;
+
+    for (k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(a + 16 * k));
+        __m128i y = _mm_loadu_si128((const __m128i *)(b + 16 * k));
+
+        same |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))
+                << (16 * k);
+    }
+    return ~same;
+}
+
+/*
+ * The runs to send, as a bitmap of the page's bytes: the bytes that
+ * differ, plus every single unchanged byte between two that do (runs
+ * closer than MERGE_GAP + 1 are merged, as next_diff()/next_same() would
+ * do). The encoder then only walks set bits: a page with a few changes
+ * costs one compare pass and a few bit scans.
+ */
+static void run_bitmap(const uint8_t *a, const uint8_t *b,
+                       uint64_t m[PAGE / 64])
+{
+    uint64_t d[PAGE / 64 + 2];
+    unsigned w;
+
+    d[0] = 0;
+    for (w = 0; w < PAGE / 64; w++)
+        d[w + 1] = diff_mask64(a + w * 64, b + w * 64);
+    d[PAGE / 64 + 1] = 0;
+    for (w = 1; w <= PAGE / 64; w++) {
+        uint64_t left = d[w] << 1 | d[w - 1] >> 63;  /* byte before */
+        uint64_t right = d[w] >> 1 | d[w + 1] << 63; /* byte after */
+
+        m[w - 1] = d[w] | (~d[w] & left & right);
+    }
+}
+
+int xm_delta_encode(const uint8_t *old, const uint8_t *page, uint8_t *out)
+{
+    uint8_t *p = out, *const end = out + XM_DELTA_MAX;
+    uint64_t m[PAGE / 64], bits;
+    unsigned w = 0, start, stop, done = 0, skip, len;
+
+    run_bitmap(old, page, m);
+    for (;;) {
+        /* the next run starts at the next set bit ... */
+        bits = w < PAGE / 64 ? m[w] & (~0ull << (done % 64)) : 0;
+        while (!bits) {
+            if (++w >= PAGE / 64)
+                return (int)(p - out);
+            bits = m[w];
+        }
+        start = w * 64 + (unsigned)__builtin_ctzll(bits);
+        /* ... and ends at the next clear one */
+        bits = ~m[w] & (~0ull << (start % 64));
+        while (!bits && ++w < PAGE / 64)
+            bits = ~m[w];
+        stop = bits ? w * 64 + (unsigned)__builtin_ctzll(bits) : PAGE;
+        skip = start - done;
+        len = stop - start;
+        if (varint_len(skip) + varint_len(len) + len > (unsigned)(end - p))
+            return -1;
+        p = put_varint(p, skip);
+        p = put_varint(p, len);
+        xor_into(p, old + start, page + start, len);
+        p += len;
+        done = stop;
+        if (done >= PAGE)
+            return (int)(p - out);
+        w = done / 64;
+    }
+}
+
+#else /* !__x86_64__: a word at a time */
 
 int xm_delta_encode(const uint8_t *old, const uint8_t *page, uint8_t *out)
 {
@@ -187,6 +275,8 @@ int xm_delta_encode(const uint8_t *old, const uint8_t *page, uint8_t *out)
     }
     return (int)(p - out);
 }
+
+#endif
 
 /*
  * One varint of at most PAGE, canonical (no needless zero high byte), or

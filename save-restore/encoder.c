@@ -200,11 +200,14 @@ static bool compress_bulk(struct xm_encoder *e, int k, uint8_t *const *src,
 {
     size_t len = (size_t)nb * PS;
     uint64_t t0 = xm__now_ns(), ns;
+    bool fresh = !e->est[k].measured ||
+                 e->batches - e->est[k].last_batch >= XM_ENCODER_RESAMPLE;
     unsigned i;
     long r;
 
     for (i = 0; i < nb; i++)
-        memcpy(e->bulk + (size_t)i * PS, src[i], PS);
+        if (src[i] != e->bulk + (size_t)i * PS)
+            memcpy(e->bulk + (size_t)i * PS, src[i], PS);
     r = e->ops[k]->compress(e->state[k], e->bulk, len, e->block + 4,
                             e->block_cap - 4);
     ns = xm__now_ns() - t0;
@@ -213,11 +216,10 @@ static bool compress_bulk(struct xm_encoder *e, int k, uint8_t *const *src,
     if (r < 0)
         return false;
     e->est[k].ns_per_byte =
-        e->est[k].measured ? (e->est[k].ns_per_byte * 3 + (double)ns / len) / 4
-                           : (double)ns / len;
-    e->est[k].ratio = e->est[k].measured
-                          ? (e->est[k].ratio * 3 + (double)r / len) / 4
-                          : (double)r / len;
+        fresh ? (double)ns / len
+              : (e->est[k].ns_per_byte * 3 + (double)ns / len) / 4;
+    e->est[k].ratio = fresh ? (double)r / len
+                            : (e->est[k].ratio * 3 + (double)r / len) / 4;
     e->est[k].measured = true;
     if ((size_t)r + 4 >= len)
         return false;
@@ -269,13 +271,20 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
                 xm_delta_cache_drop(e->cache, pfns[i]);
             continue;
         }
+        if (e->cache && iteration > 0)
+            old = xm_delta_cache_lookup(e->cache, pfns[i]);
         src[i] = page;
         if (!stable) {
-            src[i] = e->copies + (size_t)i * PS;
+            /*
+             * The stable copy of a page that will not go as a delta is
+             * made where the block codec reads it, so compress_bulk()
+             * need not copy it again.
+             */
+            src[i] = old || !e->bulk ? e->copies + (size_t)i * PS
+                                     : e->bulk + (size_t)nb * PS;
             memcpy(src[i], page, PS);
         }
         if (e->cache && iteration > 0) {
-            old = xm_delta_cache_lookup(e->cache, pfns[i]);
             if (old) {
                 r = xm_delta_encode(old, src[i], d + 4);
                 if (!stable)

@@ -18,8 +18,12 @@
  * and a codec costs B / speed + B x ratio / link, where link is the write
  * speed measured on the stream and speed and ratio are measured on the
  * batches the codec compressed (moving averages). The cheapest wins; a
- * codec not used for XM_ENCODER_RESAMPLE batches is tried again so its
- * figures stay current. With one codec forced, that codec is used unless
+ * codec not used for XM_ENCODER_RESAMPLE batches is tried again, and
+ * that batch's figures replace its stale ones: guest memory changes from
+ * region to region, so what a codec did many batches ago says little
+ * (with averages and a resample every 64 batches, one early
+ * incompressible region kept a captured guest's RAM raw for good, see
+ * bench/README.md). With one codec forced, that codec is used unless
  * its block would not be smaller than the raw pages.
  */
 #ifndef XM_ENCODER_H
@@ -32,7 +36,7 @@
 #include "stream-format.h"
 #include "xenmig.h"
 
-#define XM_ENCODER_RESAMPLE 64
+#define XM_ENCODER_RESAMPLE 8
 
 struct xm_encoder;
 

@@ -247,7 +247,7 @@ static int send_batch(struct sender *s, unsigned n)
     struct xm_rec_pages rp = { .count = n, .iteration = s->iteration };
     unsigned i, niov = 0;
     void *handle = NULL;
-    uint64_t t0, off0;
+    uint64_t t0, off0, ns;
     int rc;
 
     rc = s->be->ops->page_types(s->be, s->domid, s->pfns, n, s->types);
@@ -289,8 +289,15 @@ static int send_batch(struct sender *s, unsigned n)
         rc = stream_fail(s, &s->out);
         goto out;
     }
-    xm_encoder_link_sample(s->encoder, s->out.offset - off0,
-                           xm__now_ns() - t0);
+    /*
+     * A capped stream may take a record at once (its credit): the link
+     * still costs the cap, which is what the encoder must weigh.
+     */
+    ns = xm__now_ns() - t0;
+    if (s->out.bytes_limit &&
+        ns < (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit)
+        ns = (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit;
+    xm_encoder_link_sample(s->encoder, s->out.offset - off0, ns);
     s->sum->pages_sent += n;
     s->iter_pages += n;
     if (!s->suspended) {

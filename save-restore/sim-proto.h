@@ -58,6 +58,7 @@ enum xm_sim_op {
     XM_SIM_OP_SET_STATE,     /* arg0 kind; payload in: the blob */
     XM_SIM_OP_CREATE,        /* name, arg0 nr_pfns, arg1 enum xm_sim_fill,
                                 arg2 XM_SIM_CREATE_*; payload in: config;
+                                fd in: the image (XM_SIM_FILL_IMAGE only);
                                 val0 out: domid */
     XM_SIM_OP_DESTROY,
     XM_SIM_OP_SET_CAP,       /* arg0 cap % */
@@ -100,6 +101,15 @@ enum xm_sim_fill {
     XM_SIM_FILL_ZERO,   /* all zero pages */
     XM_SIM_FILL_RANDOM, /* pseudo-random, no page zero, incompressible */
     XM_SIM_FILL_TEXT,   /* text-like words, compresses well */
+    /*
+     * The bytes of a memory image (e.g. a QEMU guest's RAM captured by
+     * bench/make-corpus.sh: pfn x 4096 is the offset), a file sent with
+     * CREATE as SCM_RIGHTS and read with pread() from offset 0. Longer
+     * than the domain: the rest is left out. Shorter: it is repeated from
+     * its start to fill the domain, rounded up to whole pages (a last
+     * partial page is zero padded in every copy). Empty: -EINVAL.
+     */
+    XM_SIM_FILL_IMAGE,
 };
 
 /* One domain as LIST and INFO describe it (xm_domain_info on the wire). */

@@ -6,6 +6,7 @@
  * Entry points:
  *   xm_sim_parse_workload()  "uniform:100:512" -> struct xm_sim_config
  *   xm_sim_domain_create()   a new running domain on a sim host
+ *   xm_sim_domain_create_ex()  ... from a memory image, or paused
  * Both return 0 or a negative errno and log through the backend's logger.
  */
 #ifndef XM_SIM_H
@@ -47,5 +48,18 @@ void xm_sim_config_init(struct xm_sim_config *cfg);
 int xm_sim_domain_create(struct xm_backend *be, const char *name,
                          const struct xm_sim_config *cfg, uint64_t nr_pfns,
                          enum xm_sim_fill fill, uint32_t *domid_r);
+
+/*
+ * The same with everything said: @image_fd is the memory image's file for
+ * XM_SIM_FILL_IMAGE (sent to the host, which reads it; not closed here)
+ * and -1 for any other fill; @flags XM_SIM_CREATE_RUN starts the vCPUs,
+ * 0 leaves the domain paused with its RAM exactly as filled (unpause
+ * starts it). -EINVAL for an image fill without a file or the reverse.
+ */
+int xm_sim_domain_create_ex(struct xm_backend *be, const char *name,
+                            const struct xm_sim_config *cfg,
+                            uint64_t nr_pfns, enum xm_sim_fill fill,
+                            int image_fd, enum xm_sim_create_flags flags,
+                            uint32_t *domid_r);
 
 #endif /* XM_SIM_H */

@@ -236,18 +236,32 @@ static int write_all(struct xm_stream *s, struct cursor *c, const char *what)
     return 0;
 }
 
-/* Hold the writer to bytes_limit: @bytes went out since @t0. */
-static void pace(const struct xm_stream *s, uint64_t bytes, uint64_t t0)
+/*
+ * Hold the writer to bytes_limit on average: @bytes more went out, the
+ * first of them at @t0. The account starts with the first paced record;
+ * when the writer has been slower than the cap for more than the credit,
+ * it restarts so that only XM_STREAM_PACE_CREDIT_NS carries over.
+ */
+static void pace(struct xm_stream *s, uint64_t bytes, uint64_t t0)
 {
-    uint64_t want = bytes * 1000000000ull / s->bytes_limit;
-    uint64_t spent = xm__now_ns() - t0;
+    uint64_t now = xm__now_ns(), due, wait;
     struct timespec ts;
 
-    if (spent >= want)
+    if (!s->pace_t0)
+        s->pace_t0 = t0;
+    s->pace_bytes += bytes;
+    due = s->pace_t0 + (uint64_t)((unsigned __int128)s->pace_bytes *
+                                  1000000000u / s->bytes_limit);
+    if (now > due + XM_STREAM_PACE_CREDIT_NS) {
+        s->pace_t0 = now - XM_STREAM_PACE_CREDIT_NS;
+        s->pace_bytes = 0;
         return;
-    want -= spent;
-    ts.tv_sec = want / 1000000000ull;
-    ts.tv_nsec = want % 1000000000ull;
+    }
+    if (due <= now)
+        return;
+    wait = due - now;
+    ts.tv_sec = wait / 1000000000ull;
+    ts.tv_nsec = wait % 1000000000ull;
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
 }

@@ -29,6 +29,9 @@
 
 #include "stream-format.h"
 
+/* Unused sending time a capped writer may catch up on (100 ms). */
+#define XM_STREAM_PACE_CREDIT_NS 100000000ull
+
 struct xm_stream {
     int fd;                 /* not owned: the caller closes it */
     const char *name;       /* "migration stream", "back channel", a path */
@@ -36,6 +39,8 @@ struct xm_stream {
     char errmsg[256];       /* what that error was, with offset and type */
     uint64_t offset;        /* bytes consumed or produced so far */
     uint64_t bytes_limit;   /* writer: 0, or a bytes/s cap (write_record) */
+    uint64_t pace_t0;       /* writer with a cap: when its account began */
+    uint64_t pace_bytes;    /* ... and the bytes written since */
     int timeout_ms;         /* 0, or fail with -ETIMEDOUT when the fd is
                                not ready for this long */
     bool corrupt_next;      /* fault injection: flip the next record's CRC */
@@ -77,7 +82,12 @@ int xm_stream_write_ihdr(struct xm_stream *s, uint64_t features);
  * Any number of iovecs (split over several writev calls as needed);
  * short writes and EINTR are retried; EPIPE/ECONNRESET become a message
  * that the peer went away. With bytes_limit set, it then sleeps until
- * the record has taken at least its size / bytes_limit seconds.
+ * the bytes written so far have taken at least their size / bytes_limit
+ * seconds (a token bucket): time the caller spent between records, e.g.
+ * compressing the next one, counts, up to XM_STREAM_PACE_CREDIT_NS of
+ * it, so compression overlaps the capped link instead of adding to it,
+ * and no burst is longer than that credit (QEMU's rate limit works in
+ * 100 ms windows the same way).
  */
 int xm_stream_write_record(struct xm_stream *s, uint32_t type,
                            const struct iovec *iov, unsigned n);

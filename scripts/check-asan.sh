@@ -7,9 +7,11 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/xenmig-asan.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
-# a copy, so the sanitized objects never mix with the normal build
+# a copy, so the sanitized objects never mix with the normal build (and
+# without bench/out, where the memory-image corpus takes gigabytes)
 (cd "$top" && tar cf - --exclude='*.o' --exclude='*.a' --exclude=dist \
-    --exclude=.git .) | (cd "$work" && tar xf -)
+    --exclude=.git --exclude=./bench/out --exclude=./tests/out .) |
+    (cd "$work" && tar xf -)
 cd "$work"
 make clean > /dev/null
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"

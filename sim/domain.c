@@ -136,6 +136,40 @@ static void fill_text(uint8_t *ram, uint64_t nr_pfns, uint64_t seed)
     }
 }
 
+/*
+ * The image's bytes from offset 0, as far as RAM goes; if it ends first,
+ * it is repeated (copied from RAM, which now holds it) in whole pages.
+ */
+static int fill_image(uint8_t *ram, uint64_t nr_pfns, int fd,
+                      struct sim_err *err)
+{
+    uint64_t len = nr_pfns * PAGE, got = 0, unit, off, n;
+    ssize_t r;
+
+    while (got < len) {
+        n = len - got < (1u << 30) ? len - got : (1u << 30);
+        r = pread(fd, ram + got, n, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return sim_fail(err, -errno,
+                            "cannot read the memory image at offset %llu: %s",
+                            (unsigned long long)got, strerror(errno));
+        if (r == 0)
+            break;
+        got += (uint64_t)r;
+    }
+    if (got == 0)
+        return sim_fail(err, -EINVAL, "the memory image is empty");
+    /* the fresh memfd is zero, so a partial last page is zero padded */
+    unit = (got + PAGE - 1) / PAGE * PAGE;
+    for (off = unit; off < len; off += n) {
+        n = len - off < unit ? len - off : unit;
+        memcpy(ram + off, ram, n);
+    }
+    return 0;
+}
+
 /* MemAvailable in bytes, from /proc/meminfo; 0 if it cannot be read. */
 static uint64_t mem_available(void)
 {
@@ -193,7 +227,8 @@ static void domain_free(struct sim_domain *d)
 }
 
 int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
-                      uint64_t nr_pfns, enum xm_sim_fill fill, bool run,
+                      uint64_t nr_pfns, enum xm_sim_fill fill, int image_fd,
+                      bool run,
                       const void *builder, uint32_t *domid_r,
                       struct sim_err *err)
 {
@@ -211,7 +246,7 @@ int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
                         "heartbeats)",
                         (unsigned long long)nr_pfns,
                         (unsigned long long)XM_SIM_MAX_PFNS);
-    if (fill > XM_SIM_FILL_TEXT)
+    if (fill > XM_SIM_FILL_IMAGE)
         return sim_fail(err, -EINVAL, "unknown fill %u", fill);
     /*
      * fallocate() below does not fail on a memfd larger than the host's
@@ -283,6 +318,10 @@ int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
         fill_random(d->ram, nr_pfns, cfg->seed ^ 0x5eed);
     else if (fill == XM_SIM_FILL_TEXT)
         fill_text(d->ram, nr_pfns, cfg->seed ^ 0x7e47);
+    else if (fill == XM_SIM_FILL_IMAGE)
+        rc = fill_image(d->ram, nr_pfns, image_fd, err);
+    if (rc)
+        goto fail;
     d->vcpus = calloc(cfg->vcpus, sizeof(*d->vcpus));
     if (!d->vcpus) {
         rc = sim_fail(err, -ENOMEM, "out of memory");

@@ -135,9 +135,11 @@ int sim_config_check(const void *blob, size_t len, uint64_t nr_pfns,
                      struct xm_sim_config *cfg_r, struct sim_err *err);
 
 /* @builder: the connection building an incoming domain (reaped with it
- * unless committed), or NULL. */
+ * unless committed), or NULL. @image_fd: the file XM_SIM_FILL_IMAGE
+ * reads (not closed here), else -1. */
 int sim_domain_create(const char *name, const struct xm_sim_config *cfg,
-                      uint64_t nr_pfns, enum xm_sim_fill fill, bool run,
+                      uint64_t nr_pfns, enum xm_sim_fill fill, int image_fd,
+                      bool run,
                       const void *builder, uint32_t *domid_r,
                       struct sim_err *err);
 /* An incoming domain is complete: it no longer depends on its builder. */

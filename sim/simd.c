@@ -230,8 +230,12 @@ static int dispatch(struct client *c, const struct xm_sim_req *req,
             return rc;
         if (memchr(req->name, 0, sizeof(req->name)) == NULL)
             return sim_fail(err, -EINVAL, "domain name is not terminated");
+        if ((req->arg[1] == XM_SIM_FILL_IMAGE) != (fd_in >= 0))
+            return sim_fail(err, -EINVAL, fd_in < 0
+                            ? "an image fill needs the image's file"
+                            : "a file was sent with a fill that reads none");
         rc = sim_domain_create(req->name, &cfg, req->arg[0], req->arg[1],
-                               req->arg[2] & XM_SIM_CREATE_RUN,
+                               fd_in, req->arg[2] & XM_SIM_CREATE_RUN,
                                req->arg[2] & XM_SIM_CREATE_INCOMING ? c : NULL,
                                &n, err);
         resp->val[0] = n;

@@ -6,15 +6,18 @@
  * core    create/list/info/destroy, fills, no write lost by log-dirty
  *         (async and sync tracking), idle dirties page 0 only, pause and
  *         suspend really stop the guest, the cap lowers the dirty rate,
- *         state round trip onto a domain made by create()
+ *         state round trip onto a domain made by create(), a domain
+ *         made from a memory image holds its bytes (repeated, cut)
  * limits  sizes, vcpu counts, names, caps, holes, several hosts
- * errors  unknown domain, taken name, bad workload, corrupt blobs, no host
+ * errors  unknown domain, taken name, bad workload, corrupt blobs, bad
+ *         memory images, no host
  *
  * $XENMIG_SIMD overrides the daemon's path (default sim/xenmig-simd);
  * $XENMIG_TEST_VERBOSE=1 shows the library's and simd's messages.
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,6 +320,101 @@ START_TEST(test_idle_only_page0)
 {
     idle_page0("async");
     idle_page0("sync");
+}
+END_TEST
+
+/* A file of @len bytes of random content (no page zero), open, unlinked. */
+static int image_file(uint8_t **bytes_r, size_t len)
+{
+    char path[] = "/tmp/xenmig-check-image.XXXXXX";
+    uint8_t *b = malloc(len);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    size_t i;
+    int fd = mkstemp(path);
+
+    ck_assert(b && fd >= 0);
+    unlink(path);
+    for (i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        b[i] = (uint8_t)(x >> 24) | 1;
+    }
+    ck_assert_int_eq(write(fd, b, len), (ssize_t)len);
+    *bytes_r = b;
+    return fd;
+}
+
+/* A paused domain of @pages made from @fd. */
+static uint32_t make_image(struct xm_backend *be, const char *name,
+                           uint64_t pages, int fd)
+{
+    struct xm_sim_config cfg;
+    uint32_t domid = 0;
+    int rc;
+
+    xm_sim_config_init(&cfg);
+    rc = xm_sim_domain_create_ex(be, name, &cfg, pages, XM_SIM_FILL_IMAGE,
+                                 fd, 0, &domid);
+    ck_assert_msg(rc == 0, "create %s: %d %s", name, rc, tlog.last);
+    return domid;
+}
+
+/*
+ * A domain made from an image holds exactly its bytes: a short image
+ * (3 pages and 100 bytes) repeats in whole pages with the partial page
+ * zero padded, a long one is cut; the digest equals that of a domain made
+ * from the image written out in full; unpaused, the workload runs on top.
+ */
+START_TEST(test_image_fill)
+{
+    const size_t short_len = 3 * PAGE + 100, pages = 37;
+    struct xm_backend *be = start(NULL);
+    struct xm_domain_info info;
+    uint8_t *img, *want = calloc(pages, PAGE), *mem;
+    uint64_t d1, d2, h0;
+    uint32_t a, b, c;
+    size_t off;
+    int fd = image_file(&img, short_len), big;
+
+    ck_assert(want);
+    for (off = 0; off < pages * PAGE; off += 4 * PAGE)
+        memcpy(want + off, img,
+               pages * PAGE - off < short_len ? pages * PAGE - off
+                                              : short_len);
+    a = make_image(be, "short", pages, fd);
+    mem = ram(be, a, pages, false);
+    ck_assert(memcmp(mem, want, pages * PAGE) == 0);
+
+    /* the same bytes from a file that holds them all, and more */
+    free(img);
+    big = image_file(&img, (pages + 5) * PAGE);
+    ck_assert_int_eq(pwrite(big, want, pages * PAGE, 0),
+                     (ssize_t)(pages * PAGE));
+    b = make_image(be, "full", pages, big);
+    ck_assert(memcmp(ram(be, b, pages, false), want, pages * PAGE) == 0);
+    ck_assert_int_eq(xm_domain_digest(be, &tlog.lg, a, &d1), 0);
+    ck_assert_int_eq(xm_domain_digest(be, &tlog.lg, b, &d2), 0);
+    ck_assert(d1 == d2);
+
+    /* the image cut to 2 pages */
+    c = make_image(be, "cut", 2, big);
+    ck_assert(memcmp(ram(be, c, 2, false), want, 2 * PAGE) == 0);
+
+    /* paused until unpaused; then the heartbeat runs over the image */
+    ck_assert_int_eq(be->ops->domain_info(be, a, &info), 0);
+    ck_assert(info.flags & XM_DOMAIN_PAUSED);
+    h0 = heartbeat(mem, 0);
+    ck_assert_int_eq(be->ops->unpause(be, a), 0);
+    msleep(100);
+    ck_assert(heartbeat(mem, 0) != h0);
+    ck_assert(memcmp(mem + PAGE, want + PAGE, (pages - 1) * PAGE) == 0);
+
+    close(fd);
+    close(big);
+    free(img);
+    free(want);
+    stop(be);
 }
 END_TEST
 
@@ -667,6 +765,44 @@ START_TEST(test_bad_workload)
 }
 END_TEST
 
+/* An image fill needs a readable, non-empty file, and only it takes one. */
+START_TEST(test_bad_image)
+{
+    struct xm_backend *be = start(NULL);
+    struct xm_sim_config cfg;
+    char path[] = "/tmp/xenmig-check-image.XXXXXX";
+    uint32_t domid;
+    int fd = mkstemp(path), wfd;
+
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    xm_sim_config_init(&cfg);
+    ck_assert_int_eq(xm_sim_domain_create_ex(be, "e", &cfg, 16,
+                                             XM_SIM_FILL_IMAGE, fd, 0,
+                                             &domid), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(tlog.last, "memory image is empty"));
+    ck_assert_int_eq(xm_sim_domain_create_ex(be, "e", &cfg, 16,
+                                             XM_SIM_FILL_IMAGE, -1, 0,
+                                             &domid), -EINVAL);
+    ck_assert_int_eq(xm_sim_domain_create_ex(be, "e", &cfg, 16,
+                                             XM_SIM_FILL_TEXT, fd, 0,
+                                             &domid), -EINVAL);
+    /* a file opened for writing only cannot be read */
+    wfd = open("/dev/null", O_WRONLY);
+    ck_assert_int_ge(wfd, 0);
+    ck_assert_int_eq(xm_sim_domain_create_ex(be, "e", &cfg, 16,
+                                             XM_SIM_FILL_IMAGE, wfd, 0,
+                                             &domid), -EBADF);
+    ck_assert_ptr_nonnull(strstr(tlog.last, "cannot read the memory image"));
+    /* nothing was left behind */
+    ck_assert_int_eq(xm_sim_domain_create(be, "e", &cfg, 16,
+                                          XM_SIM_FILL_ZERO, &domid), 0);
+    close(wfd);
+    close(fd);
+    stop(be);
+}
+END_TEST
+
 START_TEST(test_corrupt_state)
 {
     struct xm_backend *be = start(NULL);
@@ -799,6 +935,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_pause_stops_guest);
     tcase_add_test(tc, test_cap_lowers_dirty_rate);
     tcase_add_test(tc, test_state_round_trip);
+    tcase_add_test(tc, test_image_fill);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
@@ -814,6 +951,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_name_taken);
     tcase_add_test(tc, test_bad_workload);
     tcase_add_test(tc, test_corrupt_state);
+    tcase_add_test(tc, test_bad_image);
     tcase_add_test(tc, test_no_host);
     suite_add_tcase(s, tc);
     return s;

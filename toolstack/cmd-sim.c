@@ -1,11 +1,13 @@
 /*
  * cmd-sim.c - what the simulated hypervisor needs to run on its own:
- * start a sim host, create a domain with a memory workload, and read a
+ * start a sim host, create a domain with a memory workload (its RAM
+ * filled by a pattern or from a memory image file), and read a
  * guest's heartbeat (each vCPU counts in guest page 0, so a test or a
  * person can see the guest is alive by reading its RAM, as one would
  * check a real guest's uptime).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -99,6 +101,8 @@ int main_sim_create(int argc, char **argv)
         { "workload", required_argument, NULL, 'w' },
         { "fill", required_argument, NULL, 'f' },
         { "write-bytes", required_argument, NULL, 'b' },
+        { "image", required_argument, NULL, 'i' },
+        { "paused", no_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -107,9 +111,11 @@ int main_sim_create(int argc, char **argv)
     enum xm_sim_fill fill = XM_SIM_FILL_RANDOM;
     struct xm_backend *be = NULL;
     uint64_t mib = 256, vcpus = 1, write_bytes = XM_PAGE_SIZE;
-    const char *workload = "idle";
+    const char *workload = "idle", *image = NULL;
+    enum xm_sim_create_flags flags = XM_SIM_CREATE_RUN;
     uint32_t domid;
-    int opt, status = 1;
+    int opt, status = 1, image_fd = -1;
+    bool fill_given = false;
 
     while ((opt = getopt_long(argc, argv, "m:w:h", opts, NULL)) != -1) {
         switch (opt) {
@@ -134,7 +140,14 @@ int main_sim_create(int argc, char **argv)
         case 'w':
             workload = optarg;
             break;
+        case 'i':
+            image = optarg;
+            break;
+        case 'p':
+            flags = 0;
+            break;
         case 'f':
+            fill_given = true;
             if (strcmp(optarg, "zero") == 0) {
                 fill = XM_SIM_FILL_ZERO;
             } else if (strcmp(optarg, "random") == 0) {
@@ -159,6 +172,10 @@ int main_sim_create(int argc, char **argv)
         cmd_usage(self, false);
         return 2;
     }
+    if (image && fill_given) {
+        fprintf(stderr, "xenmig: --image and --fill both say what RAM holds: give one\n");
+        return 2;
+    }
     xm_sim_config_init(&cfg);
     cfg.vcpus = (uint32_t)vcpus;
     cfg.write_bytes = (uint32_t)write_bytes;
@@ -166,15 +183,26 @@ int main_sim_create(int argc, char **argv)
         fprintf(stderr, "xenmig: %s\n", xm_sim_parse_error());
         return 2;
     }
+    if (image) {
+        image_fd = open(image, O_RDONLY | O_CLOEXEC);
+        if (image_fd < 0) {
+            LOGE(&cli_logger, XM_LOG_ERROR, errno,
+                 "cannot open memory image \"%s\"", image);
+            return 1;
+        }
+        fill = XM_SIM_FILL_IMAGE;
+    }
     if (cli_open_backend(&be))
         goto out;
-    if (xm_sim_domain_create(be, argv[optind], &cfg, mib << 8, fill,
-                             &domid) == 0) {
+    if (xm_sim_domain_create_ex(be, argv[optind], &cfg, mib << 8, fill,
+                                image_fd, flags, &domid) == 0) {
         printf("%u\n", domid);
         status = 0;
     }
 out:
     xm_backend_close(be);
+    if (image_fd >= 0)
+        close(image_fd);
     return status;
 }
 

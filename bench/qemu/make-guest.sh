@@ -5,7 +5,12 @@
 #   dirty          bench/qemu/dirty.c, static
 #   initramfs.gz   busybox-static, dirty, and an /init that mounts
 #                  proc/sys/tmpfs, reads "dirty=RATE:WSET" from the kernel
-#                  command line and runs the workload on the serial console
+#                  command line and runs the workload on the serial console;
+#                  with "corpus=N" and a /corpus directory (which
+#                  bench/make-corpus.sh appends) it first copies /corpus N
+#                  times into tmpfs, tars and gzips part of it, deletes one
+#                  archive and keeps an awk holding the Python sources in
+#                  its heap: the memory-image corpus workload
 # A step whose output exists is skipped (delete bench/out/qemu to redo).
 # Needs: apt-get, dpkg-deb, gcc, cpio, gzip, busybox-static.
 # The kernel comes from scripts/fetch-kernel.sh (shared with tests/xen/).
@@ -37,12 +42,37 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
 spec=
+corpus=
 for arg in $(cat /proc/cmdline); do
-    case $arg in dirty=*) spec=${arg#dirty=} ;; esac
+    case $arg in
+    dirty=*) spec=${arg#dirty=} ;;
+    corpus=*) corpus=${arg#corpus=} ;;
+    esac
 done
 rate=${spec%%:*}
 wset=${spec#*:}
 [ -n "$spec" ] && [ "$wset" != "$spec" ] || { rate=0; wset=64; }
+if [ -n "$corpus" ] && [ -d /corpus ]; then
+    # The memory-image corpus (bench/make-corpus.sh appends /corpus to
+    # this initramfs): real files in the page cache, compression output,
+    # freed pages that keep what they held, and a real program's heap.
+    echo "init: corpus workload, $corpus copies"
+    i=0
+    while [ $i -lt "$corpus" ]; do
+        mkdir -p /tmp/data$i
+        cp -a /corpus/. /tmp/data$i/
+        i=$((i + 1))
+    done
+    tar -C /tmp/data0 -cf - lib | gzip -1 > /tmp/lib.tar.gz
+    gzip -dc /tmp/lib.tar.gz | md5sum > /tmp/lib.md5
+    tar -C /tmp/data0 -cf - text | gzip -6 > /tmp/text.tar.gz
+    rm /tmp/lib.tar.gz
+    find /tmp -type f | sort | xargs md5sum > /tmp/files.md5
+    awk '{ line[NR] = $0; n[$NF]++ } END { print "init: awk holds " NR " lines" > "/tmp/awk.ready"; close("/tmp/awk.ready"); system("sleep 2147483647") }' /tmp/data0/text/*.py /tmp/files.md5 &
+    while [ ! -s /tmp/awk.ready ]; do sleep 1; done
+    cat /tmp/awk.ready
+    grep -E "MemFree|^Cached|Shmem:|AnonPages" /proc/meminfo
+fi
 echo "init: uptime $(cut -d' ' -f1 /proc/uptime) s, running dirty $rate $wset"
 dirty "$rate" "$wset"
 echo "init: dirty exited with $?"

@@ -11,7 +11,8 @@ Two commands (python3 standard library only):
       guest's ready marker and --settle seconds, sets the same migration
       parameters on both (downtime-limit, max-bandwidth, and per mode the
       xbzrle capability and cache size, or multifd with 2 channels and
-      zstd), migrates, polls query-migrate until it ends, then stops both
+      zstd), migrates, polls query-migrate until it ends (each poll kept
+      in "samples" for bench/plot.py), then stops both
       and compares their whole RAM (pmemsave, sha256; the differing pages
       are counted when the hashes differ). Prints one JSON object. Exit 0
       only when the migration completed and the RAM matched: a broken run
@@ -22,6 +23,10 @@ Two commands (python3 standard library only):
       boots the guest, lets the workload run N seconds, stops it and
       pmemsaves its RAM to bench/out/qemu/ram-<...>.img (a corpus for the
       codecs, and an image a sim domain can start from).
+
+  Both take --initrd FILE --corpus N: boot bench/make-corpus.sh's
+  initramfs, whose /init first builds the corpus workload (N copies of
+  its files in tmpfs, compression, an awk heap; see make-guest.sh).
 
 Order of a run: source and destination started -> QMP connected -> guest
 ready + settle -> capabilities and parameters on both -> migrate-incoming
@@ -133,7 +138,8 @@ class QMP:
 class Guest:
     """One QEMU process; stopped by PID in stop()."""
 
-    def __init__(self, work, name, ram_kib, rate, wset, incoming=False):
+    def __init__(self, work, name, ram_kib, rate, wset, incoming=False,
+                 initrd=None, corpus=0):
         self.name = name
         self.qmp_path = os.path.join(work, f"{name}.qmp")
         self.serial = os.path.join(work, f"{name}.serial")
@@ -143,8 +149,9 @@ class Guest:
         argv = [QEMU, "-accel", "tcg", "-m", f"{ram_kib}k",
                 "-nodefaults", "-vga", "none", "-display", "none",
                 "-kernel", os.path.join(OUT, "vmlinuz"),
-                "-initrd", os.path.join(OUT, "initramfs.gz"),
-                "-append", f"console=ttyS0 quiet dirty={rate}:{wset}",
+                "-initrd", initrd or os.path.join(OUT, "initramfs.gz"),
+                "-append", f"console=ttyS0 quiet dirty={rate}:{wset}" +
+                (f" corpus={corpus}" if corpus else ""),
                 "-serial", f"file:{self.serial}",
                 "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         if incoming:
@@ -290,10 +297,11 @@ def run(args, work, netns):
            "ram_verified": False}
     guests = []
     try:
-        src = Guest(work, "source", args.ram_kib, args.rate, args.wset)
+        src = Guest(work, "source", args.ram_kib, args.rate, args.wset,
+                    initrd=args.initrd, corpus=args.corpus)
         guests.append(src)
         dst = Guest(work, "destination", args.ram_kib, args.rate, args.wset,
-                    incoming=True)
+                    incoming=True, initrd=args.initrd, corpus=args.corpus)
         guests.append(dst)
         src.connect()
         dst.connect()
@@ -320,10 +328,24 @@ def run(args, work, netns):
         src.qmp.cmd("migrate", uri=uri)
         res["status"] = "active"
         info = {}
+        samples = res["samples"] = []
+        t_start = time.monotonic()
         try:
             for _ in deadline_loop(args.timeout, "the migration to end"):
                 src.check_alive()
                 info = src.qmp.cmd("query-migrate")
+                ram = info.get("ram", {})
+                # one sample per poll (0.1 s), for bench/plot.sh: the
+                # pass (dirty-sync-count), bytes so far, what is left
+                samples.append({
+                    "t": round(time.monotonic() - t_start, 3),
+                    "status": info.get("status"),
+                    "sync": ram.get("dirty-sync-count"),
+                    "transferred": ram.get("transferred"),
+                    "remaining": ram.get("remaining"),
+                    "dirty_pages_rate": ram.get("dirty-pages-rate"),
+                    "mbps": ram.get("mbps"),
+                })
                 if info.get("status") in ("completed", "failed", "cancelled"):
                     break
         except RunError:
@@ -390,15 +412,18 @@ def capture(args, work):
             f"-t{args.seconds}.img")
     out = args.out or os.path.join(OUT, name)
     res = {"ram_kib": args.ram_kib, "rate_mib": args.rate,
-           "wset_mib": args.wset, "seconds": args.seconds, "image": out}
+           "wset_mib": args.wset, "seconds": args.seconds, "image": out,
+           "corpus": args.corpus}
     g = None
     try:
-        g = Guest(work, "capture", args.ram_kib, args.rate, args.wset)
+        g = Guest(work, "capture", args.ram_kib, args.rate, args.wset,
+                  initrd=args.initrd, corpus=args.corpus)
         g.connect()
         res["guest_ready_s"] = round(g.wait_ready(args.boot_timeout), 2)
         time.sleep(args.seconds)
         g.check_alive()
         g.qmp.cmd("stop")
+        res["serial"] = g.serial_text()[-1500:].decode(errors="replace")
         part = os.path.join(work, "capture.ram")
         g.pmemsave(part)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -424,6 +449,13 @@ def main():
         s.add_argument("--wset", type=int, default=256, help="MiB")
         s.add_argument("--boot-timeout", type=float, default=180)
         s.add_argument("--json-out")
+        s.add_argument("--initrd", help="initramfs to boot (default "
+                       "make-guest.sh's; make-corpus.sh makes one with "
+                       "/corpus)")
+        s.add_argument("--corpus", type=int, default=0,
+                       help="corpus=N on the kernel command line: the "
+                       "guest's /init copies /corpus N times into tmpfs, "
+                       "compresses, and keeps an awk heap (0: off)")
         if name == "run":
             s.add_argument("--mode", default="default",
                            choices=("default", "xbzrle", "multifd-zstd"))
