@@ -49,6 +49,9 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 pids() { ls /proc | grep -E '^[0-9]+$' | tr '\n' ' '; }
 
+# PID runs (exists and is no zombie)
+alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:.Z' "/proc/$1/status"; }
+
 # What a job left behind must not spoil the next: its domains are
 # destroyed and its processes (listeners, xl migrate-receive, daemons it
 # started) killed, each named on the console.
@@ -143,7 +146,11 @@ for job in /xenmig/jobs/*; do
     rc=$(cat "$XENMIG_OUT/.status")
     secs=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
     if [ "$rc" != 0 ]; then
-        { echo "exit status $rc"
+        case $rc in
+        124|137|143) why=" (killed: over the job timeout of $job_timeout s?)" ;;
+        *) why= ;;
+        esac
+        { echo "exit status $rc$why"
           echo "--- xl list"; xl list
           echo "--- xl dmesg (since the job started, end)"; xl dmesg | tail -n 30
           for f in /var/log/xen/console/*.log; do
@@ -152,7 +159,19 @@ for job in /xenmig/jobs/*; do
           done; } 2>&1 | sed "s|^|[$name] |"
     fi
     clean_after_job
-    wait "$printer"
+    # whatever the first round missed (forked meanwhile) gets more rounds;
+    # a pipe still held after 30 s is left, not waited for
+    i=0
+    while alive "$printer"; do
+        i=$((i + 1))
+        [ $((i % 25)) != 0 ] || clean_after_job
+        if [ "$i" -ge 150 ]; then
+            echo "[$name] its output pipe is still open 30 s after it ended; going on"
+            break
+        fi
+        sleep 0.2
+    done
+    alive "$printer" || wait "$printer" 2>/dev/null || true
     for f in "$XENMIG_OUT"/export/*; do
         [ -f "$f" ] || continue
         echo "XENFILE-BEGIN $name/${f##*/} $(wc -c < "$f")"
