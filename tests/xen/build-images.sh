@@ -13,6 +13,8 @@
 #                       tools and libraries, their shared libraries (ldd
 #                       closure from this Debian 12 host), the domU kernel
 #   dom0-base.list      the files in it (run.sh skips those libraries)
+#   dom0-base.key       hash of this script and fetch-kernel.sh: the base
+#                       is rebuilt when they change
 #   domu-<hash>/initramfs.gz
 #                       the domU's root: busybox-static, workload
 #                       (tests/xen/guest/workload.c, static), /init;
@@ -110,7 +112,11 @@ add_libs() {
     done
 }
 
-if [ ! -s "$CACHE/dom0-base.cpio" ]; then
+# Rebuilt when this script or fetch-kernel.sh changes (dom0-base.key),
+# so a changed list of tools or packages never boots a stale base.
+base_key=$(cat "$SELF" scripts/fetch-kernel.sh | sha256sum | cut -c1-16)
+if [ ! -s "$CACHE/dom0-base.cpio" ] ||
+   [ "$(cat "$CACHE/dom0-base.key" 2>/dev/null)" != "$base_key" ]; then
     step "building dom0's base root"
     S=$tmp/stage
     mkdir -p "$S/usr/bin" "$S/usr/sbin" "$S/usr/lib64" \
@@ -152,6 +158,7 @@ if [ ! -s "$CACHE/dom0-base.cpio" ]; then
         > "$CACHE/dom0-base.cpio.part.$$"
     mv "$CACHE/dom0-base.list.part.$$" "$CACHE/dom0-base.list"
     mv "$CACHE/dom0-base.cpio.part.$$" "$CACHE/dom0-base.cpio"
+    echo "$base_key" > "$CACHE/dom0-base.key"
     rm -rf "$S"
 fi
 

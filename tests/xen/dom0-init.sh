@@ -5,11 +5,13 @@
 # 1. mounts, loads the Xen modules, mounts xenfs, starts xenstored,
 #    xen-init-dom0 and xenconsoled (guest consoles logged to
 #    /var/log/xen/console/guest-<name>.log);
-# 2. runs every job in /xenmig/jobs/ in name order (run.sh writes them:
+# 2. runs every job in /xenmig/jobs/ in name order, destroying the
+#    domains and killing the processes each leaves behind (run.sh writes them:
 #    the scripts it was given, or --shell-cmd commands), each with its
 #    output on the console prefixed "[name] ", and prints
 #        XENTEST <name> PASS|FAIL <seconds>
-#    then XENTEST-DONE passed=N failed=M (XENTEST-ERROR <why> first when
+#    then every result line again (one cut by a Xen message is read the
+#    second time), XENTEST-DONE passed=N failed=M (XENTEST-ERROR <why> first when
 #    dom0 could not be set up). After a failed job it prints xl list, the
 #    end of xl dmesg and of each guest console log. Every file a job left
 #    in $XENMIG_OUT/export/ goes to the console in base64 between
@@ -45,9 +47,39 @@ setup_failed() {
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
-passed=0 failed=0
+pids() { ls /proc | grep -E '^[0-9]+$' | tr '\n' ' '; }
+
+# PID runs (exists and is no zombie)
+alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:.Z' "/proc/$1/status"; }
+
+# What a job left behind must not spoil the next: its domains are
+# destroyed and its processes (listeners, xl migrate-receive, daemons it
+# started) killed, each named on the console.
+clean_after_job() {
+    # processes first: the job's xl create monitor, listeners, daemons
+    for p in $(pids); do
+        case " $pids_before " in *" $p "*) continue ;; esac
+        [ "$p" != "$printer" ] || continue
+        # (procfs files have size 0: read them)
+        cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || continue
+        [ -n "$cmd" ] || continue   # a kernel thread
+        # this script's own subshells (the job's wrapper) are not the job's
+        [ "$cmd" != "$init_cmdline" ] || continue
+        echo "[$name] left-over process $p ($cmd): killing it"
+        kill -9 "$p" 2>/dev/null
+    done
+    for d in $(xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }'); do
+        echo "[$name] left-over domain $d: destroying it"
+        echo "[$name] $(uptime_s) xl destroy $d"
+        timeout -s KILL 60 xl destroy "$d" </dev/null >"$XENMIG_OUT/.destroy" 2>&1 ||
+            echo "[$name] xl destroy $d failed or hung: $(cat "$XENMIG_OUT/.destroy")"
+    done
+}
+
+passed=0 failed=0 results=
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+init_cmdline=$(tr '\0' ' ' < /proc/$$/cmdline)
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
@@ -96,16 +128,29 @@ for job in /xenmig/jobs/*; do
     export XENMIG_OUT=/tmp/xenmig-out/$name
     mkdir -p "$XENMIG_OUT/export"
     xl dmesg -c >/dev/null 2>&1 || true   # so a failure shows only its own
+    pids_before=$(pids)
     echo "XENTEST-START $name"
     t0=$(uptime_s)
-    # the job's status comes back through a file: its output goes through
-    # sed, and a pipeline's status is sed's
+    # The job's output goes through sed (the prefix) and its status comes
+    # back through a file. What the job leaves running may hold the pipe
+    # open, so sed is waited for only once clean_after_job killed that.
+    rm -f "$XENMIG_OUT/.status"
     ( cd /tmp && timeout "$job_timeout" sh "$job" </dev/null 2>&1
-      echo $? > "$XENMIG_OUT/.status" ) | sed "s|^|[$name] |"
-    rc=$(cat "$XENMIG_OUT/.status" 2>/dev/null || echo 255)
+      echo $? > "$XENMIG_OUT/.status.part"
+      mv "$XENMIG_OUT/.status.part" "$XENMIG_OUT/.status" ) |
+        sed "s|^|[$name] |" &
+    printer=$!
+    until [ -f "$XENMIG_OUT/.status" ]; do
+        sleep 0.2
+    done
+    rc=$(cat "$XENMIG_OUT/.status")
     secs=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
     if [ "$rc" != 0 ]; then
-        { echo "exit status $rc"
+        case $rc in
+        124|137|143) why=" (killed: over the job timeout of $job_timeout s?)" ;;
+        *) why= ;;
+        esac
+        { echo "exit status $rc$why"
           echo "--- xl list"; xl list
           echo "--- xl dmesg (since the job started, end)"; xl dmesg | tail -n 30
           for f in /var/log/xen/console/*.log; do
@@ -113,6 +158,20 @@ for job in /xenmig/jobs/*; do
               echo "--- $f (end)"; tail -n 10 "$f"
           done; } 2>&1 | sed "s|^|[$name] |"
     fi
+    clean_after_job
+    # whatever the first round missed (forked meanwhile) gets more rounds;
+    # a pipe still held after 30 s is left, not waited for
+    i=0
+    while alive "$printer"; do
+        i=$((i + 1))
+        [ $((i % 25)) != 0 ] || clean_after_job
+        if [ "$i" -ge 150 ]; then
+            echo "[$name] its output pipe is still open 30 s after it ended; going on"
+            break
+        fi
+        sleep 0.2
+    done
+    alive "$printer" || wait "$printer" 2>/dev/null || true
     for f in "$XENMIG_OUT"/export/*; do
         [ -f "$f" ] || continue
         echo "XENFILE-BEGIN $name/${f##*/} $(wc -c < "$f")"
@@ -121,10 +180,15 @@ for job in /xenmig/jobs/*; do
     done
     if [ "$rc" = 0 ]; then
         passed=$((passed + 1))
-        echo "XENTEST $name PASS $secs"
+        result="XENTEST $name PASS $secs"
     else
         failed=$((failed + 1))
-        echo "XENTEST $name FAIL $secs"
+        result="XENTEST $name FAIL $secs"
     fi
+    echo "$result"
+    results="$results$result
+"
 done
+# every result again: a line cut by a Xen message once is still read
+printf '%s' "$results"
 finish

@@ -39,7 +39,8 @@
 #   xr_fail MSG...      print "FAIL: MSG" and exit 1
 #   xr_log MSG...       print MSG with dom0's uptime
 # Every helper fails the script (exit 1) with a message naming what was
-# wrong; scripts run with set -eu.
+# wrong; scripts run with set -eu. The helpers' own variables start with
+# _xr_, so they do not clobber the test's.
 set -eu
 
 XR_IMAGES=${XENMIG_IMAGES:-/var/lib/xenmig-xen}
@@ -52,8 +53,8 @@ xr_now() { cut -d' ' -f1 /proc/uptime; }
 xr_since() { awk -v a="$1" -v b="$(xr_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 xr_config() {   # NAME MEM RW:FIXED -> path of an xl config
-    cfg=$XR_TMP/$1.cfg
-    cat > "$cfg" <<EOF
+    _xr_cfg=$XR_TMP/$1.cfg
+    cat > "$_xr_cfg" <<EOF
 name = "$1"
 type = "pv"
 kernel = "$XR_IMAGES/vmlinuz"
@@ -64,7 +65,7 @@ maxmem = $2
 vcpus = 1
 on_crash = "preserve"
 EOF
-    echo "$cfg"
+    echo "$_xr_cfg"
 }
 
 xr_domid() {
@@ -72,71 +73,71 @@ xr_domid() {
 }
 
 xr_data() {
-    id=$(xr_domid "$1")
-    xenstore-read "/local/domain/$id/data/$2" 2>/dev/null || true
+    _xr_id=$(xr_domid "$1")
+    xenstore-read "/local/domain/$_xr_id/data/$2" 2>/dev/null || true
 }
 
 xr_counter() {
-    c=$(xr_data "$1" counter)
-    [ -n "$c" ] || xr_fail "domain $1 has no data/counter"
-    echo "$c"
+    _xr_c=$(xr_data "$1" counter)
+    [ -n "$_xr_c" ] || xr_fail "domain $1 has no data/counter"
+    echo "$_xr_c"
 }
 
 xr_wait_counter() {
-    above=${2:--1} limit=${3:-120} t0=$(xr_now)
+    _xr_above=${2:--1} _xr_limit=${3:-120} _xr_t0=$(xr_now)
     while :; do
-        c=$(xr_data "$1" counter)
-        if [ -n "$c" ] && [ "$c" -gt "$above" ]; then
-            echo "$c"
+        _xr_c=$(xr_data "$1" counter)
+        if [ -n "$_xr_c" ] && [ "$_xr_c" -gt "$_xr_above" ]; then
+            echo "$_xr_c"
             return 0
         fi
-        if awk -v a="$t0" -v b="$(xr_now)" -v l="$limit" 'BEGIN { exit !(b - a > l) }'; then
+        if awk -v a="$_xr_t0" -v b="$(xr_now)" -v l="$_xr_limit" 'BEGIN { exit !(b - a > l) }'; then
             xl list >&2 || true
             tail -5 "$XR_CONSOLE_DIR/guest-$1.log" >&2 2>/dev/null || true
-            xr_fail "domain $1: data/counter is '${c}', not above $above after $limit s"
+            xr_fail "domain $1: data/counter is '${_xr_c}', not above $_xr_above after $_xr_limit s"
         fi
         sleep 1
     done
 }
 
 xr_start_domu() {
-    name=$1 mem=${2:-256} wl=${3:-48:16}
-    cfg=$(xr_config "$name" "$mem" "$wl")
-    t0=$(xr_now)
-    xl create "$cfg" >"$XR_TMP/$name.create.log" 2>&1 || {
-        cat "$XR_TMP/$name.create.log"
-        xr_fail "xl create $cfg failed"
+    _xr_name=$1 _xr_mem=${2:-256} _xr_wl=${3:-48:16}
+    _xr_cfg=$(xr_config "$_xr_name" "$_xr_mem" "$_xr_wl")
+    _xr_t0=$(xr_now)
+    xl create "$_xr_cfg" >"$XR_TMP/$_xr_name.create.log" 2>&1 || {
+        cat "$XR_TMP/$_xr_name.create.log"
+        xr_fail "xl create $_xr_cfg failed"
     }
-    tc=$(xr_since "$t0")
-    c=$(xr_wait_counter "$name" -1 180)
-    xr_log "domU $name (domid $(xr_domid "$name"), $mem MiB, workload $wl) created in $tc s, workload reporting after $(xr_since "$t0") s (counter $c)"
+    _xr_tc=$(xr_since "$_xr_t0")
+    _xr_c=$(xr_wait_counter "$_xr_name" -1 180)
+    xr_log "domU $_xr_name (domid $(xr_domid "$_xr_name"), $_xr_mem MiB, workload $_xr_wl) created in $_xr_tc s, workload reporting after $(xr_since "$_xr_t0") s (counter $_xr_c)"
 }
 
 xr_check_intact() {
-    sum=$(xr_data "$1" checksum) fill=$(xr_data "$1" fill)
-    [ -n "$sum" ] && [ -n "$fill" ] ||
+    _xr_sum=$(xr_data "$1" checksum) _xr_fill=$(xr_data "$1" fill)
+    [ -n "$_xr_sum" ] && [ -n "$_xr_fill" ] ||
         xr_fail "domain $1 has no data/checksum or data/fill"
-    [ "$sum" = "$fill" ] ||
-        xr_fail "domain $1: the untouched region changed: checksum $sum, filled with $fill"
+    [ "$_xr_sum" = "$_xr_fill" ] ||
+        xr_fail "domain $1: the untouched region changed: checksum $_xr_sum, filled with $_xr_fill"
 }
 
 xr_assert_one_running() {
     xl list > "$XR_TMP/xl-list.txt" 2>&1 || xr_fail "xl list failed"
-    n=$(awk -v n="$1" '$1 == n' "$XR_TMP/xl-list.txt" | wc -l)
-    [ "$n" = 1 ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "$n domains named $1, expected 1"; }
-    state=$(awk -v n="$1" '$1 == n { print $5 }' "$XR_TMP/xl-list.txt")
-    case $state in
+    _xr_n=$(awk -v n="$1" '$1 == n' "$XR_TMP/xl-list.txt" | wc -l)
+    [ "$_xr_n" = 1 ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "$_xr_n domains named $1, expected 1"; }
+    _xr_state=$(awk -v n="$1" '$1 == n { print $5 }' "$XR_TMP/xl-list.txt")
+    case $_xr_state in
     r-----|-b----|------) ;;
-    *) cat "$XR_TMP/xl-list.txt"; xr_fail "domain $1 is in state $state, not running" ;;
+    *) cat "$XR_TMP/xl-list.txt"; xr_fail "domain $1 is in state $_xr_state, not running" ;;
     esac
-    others=$(awk -v n="$1" 'index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
-    [ -z "$others" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "left-over domains: $others"; }
+    _xr_others=$(awk -v n="$1" 'index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
+    [ -z "$_xr_others" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "left-over domains: $_xr_others"; }
 }
 
 xr_assert_none() {
     xl list > "$XR_TMP/xl-list.txt" 2>&1 || xr_fail "xl list failed"
-    left=$(awk -v n="$1" '$1 == n || index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
-    [ -z "$left" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "domain $1 still exists: $left"; }
+    _xr_left=$(awk -v n="$1" '$1 == n || index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
+    [ -z "$_xr_left" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "domain $1 still exists: $_xr_left"; }
 }
 
 xr_max_gap() {
@@ -151,8 +152,8 @@ xr_max_gap() {
 
 xr_export() {
     mkdir -p "$XENMIG_OUT/export"
-    for f in "$@"; do
-        cp "$f" "$XENMIG_OUT/export/" || xr_fail "cannot export $f"
+    for _xr_f in "$@"; do
+        cp "$_xr_f" "$XENMIG_OUT/export/" || xr_fail "cannot export $_xr_f"
     done
 }
 
