@@ -115,7 +115,8 @@ static int reply(struct receiver *r, uint32_t type, const void *body,
 static int on_features(struct receiver *r, const void *body, uint32_t len)
 {
     struct xm_rec_features f;
-    uint64_t allowed = r->live ? r->accepted : r->offered & SUPPORTED_FEATURES(r);
+    uint64_t allowed =
+        r->live ? r->accepted : r->offered & SUPPORTED_FEATURES(r);
 
     if (len != sizeof(f))
         return fail(r, -EPROTO, "FEATURES record has %u bytes, expected %zu",
