@@ -196,7 +196,7 @@ $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_LIB)
 $(FUZZ_DIR)/make-corpus: tests/fuzz/make-corpus.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
-	    $(call pc_libs,$(PKGS_LIB)) $(LIBS)
+	    $(call pc_libs,$(PKGS_LIB)) $(XEN_LIBS) $(LIBS)
 
 fuzz-build: $(FUZZERS) $(FUZZ_DIR)/make-corpus
 
