@@ -42,17 +42,7 @@
 #include "backend.h"
 #include "private.h"
 #include "xc-format.h"
-
-/*
- * The receiver side needs xen-restore.c (libxl_domain_create_restore fed
- * through a pipe); until that is in the tree, this backend only sends.
- */
-#if defined(__has_include)
-#if __has_include("xen-restore.h")
-#define XM_XEN_RECEIVER 1
 #include "xen-restore.h"
-#endif
-#endif
 
 #define PAGE XM_PAGE_SIZE
 #define BPL (8 * sizeof(unsigned long))
@@ -101,9 +91,7 @@ struct pv_dom {
 struct incoming {
     struct incoming *next;        /* the list in xen_backend */
     uint32_t domid;               /* the new domain */
-#ifdef XM_XEN_RECEIVER
     struct xm_xen_restore *r;     /* the stream into libxl */
-#endif
     bool committed;               /* built, paused: ours to destroy now */
     int err;                      /* first error of an unmap() */
 };
@@ -152,16 +140,8 @@ static void xtl_vmessage(xentoollog_logger *logger, xentoollog_level level,
                          const char *format, va_list al)
 {
     struct xtl_fwd *f = (struct xtl_fwd *)logger;
-    enum xm_log_level l;
+    enum xm_log_level l = xm_xen_log_level(level);
 
-    if (level >= XTL_ERROR)
-        l = XM_LOG_ERROR;
-    else if (level >= XTL_WARN)
-        l = XM_LOG_WARN;
-    else if (level >= XTL_INFO)
-        l = XM_LOG_VERBOSE;
-    else
-        l = XM_LOG_DEBUG;
     if (!f->lg || !f->lg->log || l < f->lg->min_level)
         return;
     f->lg->log(f->lg, l, errnoval, -1, format, al);
@@ -177,11 +157,6 @@ static void xtl_destroy(xentoollog_logger *logger)
 static void pv_drop(struct xen_backend *x);
 static void incoming_drop(struct xen_backend *x, struct incoming *in);
 
-#ifndef XM_XEN_RECEIVER
-static const libxl_childproc_hooks child_hooks = {
-    .chldowner = libxl_sigchld_owner_libxl_always_selective_reap,
-};
-#endif
 
 static void xen_close(struct xm_backend *be)
 {
@@ -196,12 +171,7 @@ static void xen_close(struct xm_backend *be)
         xenforeignmemory_unmap(x->fmem, x->m2p, x->m2p_pages);
     if (x->zero_page)
         munmap(x->zero_page, PAGE);
-#ifdef XM_XEN_RECEIVER
     xm_xen_libxl_close(x->ctx);
-#else
-    if (x->ctx)
-        libxl_ctx_free(x->ctx);
-#endif
     if (x->xsh)
         xs_close(x->xsh);
     if (x->fmem)
@@ -245,20 +215,10 @@ static int xen_open(const char *address, struct xm_logger *lg,
         LOGE(lg, XM_LOG_ERROR, rc, "cannot connect to xenstore");
         goto fail;
     }
-#ifdef XM_XEN_RECEIVER
     /* a ctx whose failures xen-restore.c can name, children reaped apart */
     rc = xm_xen_libxl_open(lg, &x->ctx);
     if (rc)
         goto fail;
-#else
-    if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, &x->xtl.vtable)) {
-        rc = -EIO;
-        LOG(lg, XM_LOG_ERROR, "cannot make a libxl context");
-        goto fail;
-    }
-    /* libxl must not reap our transport's children (xen-restore.h) */
-    libxl_childproc_setmode(x->ctx, &child_hooks, NULL);
-#endif
     x->zero_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
                         -1, 0);
     if (x->zero_page == MAP_FAILED) {
@@ -1808,9 +1768,7 @@ static void incoming_drop(struct xen_backend *x, struct incoming *in)
             break;
         }
     }
-#ifdef XM_XEN_RECEIVER
     xm_xen_restore_dispose(in->r);
-#endif
     free(in);
 }
 
@@ -1859,7 +1817,6 @@ static int map_incoming(struct xen_backend *x, uint32_t domid,
     return 0;
 }
 
-#ifdef XM_XEN_RECEIVER
 
 /* unmap() of a writable map: the pages go to libxc as one PAGE_DATA. */
 static void incoming_pages(struct xen_backend *x, struct map_handle *h)
@@ -2010,37 +1967,6 @@ static int xen_commit(struct xm_backend *be, uint32_t domid)
     return 0;
 }
 
-#else /* !XM_XEN_RECEIVER */
-
-static void incoming_pages(struct xen_backend *x, struct map_handle *h)
-{
-}
-
-static int xen_set_state(struct xm_backend *be, uint32_t domid,
-                         enum xm_state_kind kind, const void *blob,
-                         size_t len)
-{
-    LOGD(be->lg, XM_LOG_ERROR, domid,
-         "cannot load state into domain %u: this build has no xen receiver",
-         domid);
-    return -EOPNOTSUPP;
-}
-
-static int xen_create(struct xm_backend *be, const char *name,
-                      const void *config, size_t config_len,
-                      uint64_t nr_pfns, uint32_t *domid_r)
-{
-    LOG(be->lg, XM_LOG_ERROR,
-        "cannot create domain \"%s\": this build has no xen receiver", name);
-    return -EOPNOTSUPP;
-}
-
-static int xen_commit(struct xm_backend *be, uint32_t domid)
-{
-    return -EOPNOTSUPP;
-}
-
-#endif /* XM_XEN_RECEIVER */
 
 const struct xm_backend_ops xm_backend_xen_ops = {
     .name = "xen",

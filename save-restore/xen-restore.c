@@ -57,22 +57,25 @@ static void fmt(char *buf, size_t len, const char *f, ...)
     va_end(ap);
 }
 
+enum xm_log_level xm_xen_log_level(xentoollog_level level)
+{
+    if (level >= XTL_ERROR)
+        return XM_LOG_ERROR;
+    if (level >= XTL_WARN)
+        return XM_LOG_WARN;
+    if (level >= XTL_INFO)
+        return XM_LOG_VERBOSE;
+    return XM_LOG_DEBUG;
+}
+
 static void bridge_vmessage(xentoollog_logger *logger, xentoollog_level level,
                             int errnoval, const char *context,
                             const char *format, va_list al)
 {
     struct bridge *b = (struct bridge *)logger;
-    enum xm_log_level l;
+    enum xm_log_level l = xm_xen_log_level(level);
     char msg[1024];
 
-    if (level >= XTL_ERROR)
-        l = XM_LOG_ERROR;
-    else if (level >= XTL_WARN)
-        l = XM_LOG_WARN;
-    else if (level >= XTL_INFO)
-        l = XM_LOG_VERBOSE;
-    else
-        l = XM_LOG_DEBUG;
     if (l < XM_LOG_ERROR && (!b->lg || l < b->lg->min_level))
         return;
     vsnprintf(msg, sizeof(msg), format, al);

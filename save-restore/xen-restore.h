@@ -73,6 +73,9 @@
  * A backend that opens its own ctx must set the same child mode.
  */
 int xm_xen_libxl_open(struct xm_logger *lg, libxl_ctx **ctx_r);
+
+/* Our log level for a xentoollog level (every Xen library logs that way). */
+enum xm_log_level xm_xen_log_level(xentoollog_level level);
 /* Free the ctx and its logger; NULL allowed. */
 void xm_xen_libxl_close(libxl_ctx *ctx);
 /*
