@@ -147,7 +147,6 @@ START_TEST(records_framed_and_padded)
 }
 END_TEST
 
-#ifdef XM_XEN_RECEIVER
 /* A CONFIG blob: our JSON record, then @pv_info or not. */
 static size_t config_blob(struct recbuf *b, const char *json, bool pv_info)
 {
@@ -183,7 +182,6 @@ START_TEST(config_split)
     free(b.p);
 }
 END_TEST
-#endif
 
 /* ---- limits --------------------------------------------------------- */
 
@@ -255,7 +253,6 @@ START_TEST(defer_counts_once)
 }
 END_TEST
 
-#ifdef XM_XEN_RECEIVER
 START_TEST(config_malformed)
 {
     struct recbuf b;
@@ -280,7 +277,6 @@ START_TEST(config_malformed)
     free(b.p);
 }
 END_TEST
-#endif
 
 static Suite *backend_xen_suite(void)
 {
@@ -304,10 +300,8 @@ static Suite *backend_xen_suite(void)
     tcase_add_test(errors, suspended_race_is_fatal);
     tcase_add_test(errors, superpage_refused);
     tcase_add_test(errors, defer_counts_once);
-#ifdef XM_XEN_RECEIVER
     tcase_add_test(core, config_split);
     tcase_add_test(errors, config_malformed);
-#endif
     suite_add_tcase(s, core);
     suite_add_tcase(s, limits);
     suite_add_tcase(s, errors);
