@@ -26,6 +26,16 @@
 #                       exactly one domain NAME exists and it is running
 #                       or blocked (not paused, shut down, crashed, dying)
 #   xr_assert_none NAME no domain named NAME (or NAME--incoming etc.)
+#   xr_mark NAME        before a move: remember its domid (XR_OLD) and a
+#                       fresh counter (XR_C0); call it plainly, not in $()
+#   xr_moved NAME WHAT  after a move: a domid other than XR_OLD, exactly
+#                       one copy running, the counter passing XR_C0 and
+#                       advancing again, the fixed region intact; logs
+#                       WHAT with domids, counters and the longest pause
+#                       the guest saw
+#   xr_stayed NAME WHAT after a move that failed: still domid XR_OLD, one
+#                       copy running, the counter passing XR_C0, the fixed
+#                       region intact; logs WHAT
 #   xr_max_gap NAME [AFTER_N]
 #                       the longest gap (s) between consecutive workload
 #                       lines on its consoles (guest-NAME*.log: the
@@ -138,6 +148,30 @@ xr_assert_none() {
     xl list > "$XR_TMP/xl-list.txt" 2>&1 || xr_fail "xl list failed"
     _xr_left=$(awk -v n="$1" '$1 == n || index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
     [ -z "$_xr_left" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "domain $1 still exists: $_xr_left"; }
+}
+
+xr_mark() {
+    XR_OLD=$(xr_domid "$1")
+    XR_C0=$(xr_wait_counter "$1" "$(xr_counter "$1")")
+}
+
+xr_moved() {
+    _xr_new=$(xr_domid "$1")
+    [ "$_xr_new" != "$XR_OLD" ] || xr_fail "$1 is still domid $XR_OLD after $2"
+    xr_assert_one_running "$1"
+    _xr_c1=$(xr_wait_counter "$1" "$XR_C0" 60)
+    _xr_c2=$(xr_wait_counter "$1" "$_xr_c1" 60)
+    xr_check_intact "$1"
+    xr_log "$2: domid $XR_OLD -> $_xr_new, counter $XR_C0 -> $_xr_c1 -> $_xr_c2, checksum intact, longest pause seen by the guest $(xr_max_gap "$1" "$XR_C0") s"
+}
+
+xr_stayed() {
+    _xr_now=$(xr_domid "$1")
+    [ "$_xr_now" = "$XR_OLD" ] || xr_fail "after $2, $1 is domid $_xr_now, not the source $XR_OLD"
+    xr_assert_one_running "$1"
+    _xr_c1=$(xr_wait_counter "$1" "$XR_C0" 60)
+    xr_check_intact "$1"
+    xr_log "$2: the source $XR_OLD runs on (counter $XR_C0 -> $_xr_c1), checksum intact"
 }
 
 xr_max_gap() {

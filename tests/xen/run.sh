@@ -179,13 +179,20 @@ start=$(date +%s)
 if [ "$INTERACTIVE" = 1 ]; then
     "$QEMU" "$@" -serial mon:stdio | tee "$log"
 else
-    "$QEMU" "$@" -monitor none -serial "file:$log" &
+    # The serial line's input is a FIFO this script holds open (read-write,
+    # so neither side blocks or sees EOF): it can type Xen debug keys.
+    mkfifo "$work/serial.in"
+    exec 8<>"$work/serial.in"
+    "$QEMU" "$@" -monitor none -serial stdio <&8 >"$log" &
     qpid=$!
+    exec 9>"$work/serial.in"
+    exec 8>&-
+    lockup_at=
     # show the results (or everything, -v) as they come
     if [ "$VERBOSE" = 1 ]; then
-        tail -n +1 -F "$log" 2>/dev/null &
+        tail --pid="$qpid" -n +1 -F "$log" 2>/dev/null &
     else
-        tail -n +1 -F "$log" 2>/dev/null |
+        tail --pid="$qpid" -n +1 -F "$log" 2>/dev/null |
             grep --line-buffered -aE 'XENTEST|xen-rig:|Kernel panic|Panic on CPU' &
     fi
     tpid=$!
@@ -198,6 +205,25 @@ else
         fi
         if [ -z "$done_at" ] && grep -aq 'XENTEST-DONE' "$log" 2>/dev/null; then
             done_at=$now
+        fi
+        # A dom0 soft lockup has never cleared by itself here: have Xen
+        # print what its CPUs and dom0's vCPUs are doing (Ctrl-A three
+        # times switches the serial input to Xen; d: every CPU's state and
+        # stack, 0: dom0's vCPUs, with their guest stacks), then stop.
+        if [ -z "$lockup_at" ] && grep -aq 'BUG: soft lockup' "$log" 2>/dev/null; then
+            lockup_at=$now
+            echo "xen-rig: dom0 reports a soft lockup; asking Xen for its CPUs' state, stopping in 60 s (see $log)" >&2
+            sleep 20
+            # (QEMU may be gone by now: a write error, not SIGPIPE)
+            trap '' PIPE
+            printf '\001\001\001' >&9 2>/dev/null || true
+            sleep 1
+            printf 'd' >&9 2>/dev/null || true
+            sleep 10
+            printf '0' >&9 2>/dev/null || true
+        fi
+        if [ -n "$lockup_at" ] && [ $((now - lockup_at)) -ge 60 ]; then
+            break
         fi
         # dom0 powers off after XENTEST-DONE; don't wait for ever if not
         if [ -n "$done_at" ] && [ $((now - done_at)) -ge 60 ]; then
@@ -213,6 +239,7 @@ else
     fi
     wait "$qpid" 2>/dev/null || true
     qpid=
+    exec 9>&-
     sleep 1
     kill "$tpid" 2>/dev/null || true
     tpid=
@@ -267,6 +294,11 @@ done
 grep -aE 'XENTEST-ERROR' "$work/log" | sed 's/^/  /' || true
 if ! grep -aq 'XENTEST-DONE' "$work/log"; then
     echo "  dom0 never said XENTEST-DONE (crash, hang or timeout; see $log)"
+    if grep -aq 'BUG: soft lockup' "$work/log"; then
+        echo "  dom0 soft lockup:"
+        grep -a 'BUG: soft lockup' "$work/log" | head -4 | sed 's/^/    /'
+        echo "  Xen's dump of its CPUs and dom0's vCPUs follows it in $log"
+    fi
     [ "$failed" -gt 0 ] || failed=1
 fi
 echo "xen-rig: $passed passed, $failed failed"

@@ -55,8 +55,7 @@ xr_assert_one_running "$D"
 
 # --- 2. xl save, xenmig restore -------------------------------------------
 save=$XENMIG_OUT/$D.save
-old=$(xr_domid "$D")
-c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+xr_mark "$D"
 t0=$(xr_now)
 xl save "$D" "$save" >"$XENMIG_OUT/xl-save.log" 2>&1 || {
     cat "$XENMIG_OUT/xl-save.log"
@@ -93,20 +92,13 @@ xenmig -v restore "$save" >"$XENMIG_OUT/xenmig-restore.log" 2>&1 || {
 }
 xr_log "xenmig restore of the xl save file took $(xr_since "$t0") s"
 rm -f "$save"
-new=$(xr_domid "$D")
-[ "$new" != "$old" ] || xr_fail "domid is still $old after restore"
-xr_assert_one_running "$D"
-c1=$(xr_wait_counter "$D" "$c0" 60)
-c2=$(xr_wait_counter "$D" "$c1" 60)
-xr_check_intact "$D"
-xr_log "xl save + xenmig restore: domid $old -> $new, counter $c0 -> $c1 -> $c2, checksum intact"
+xr_moved "$D" "xl save + xenmig restore"
 
 # --- 2b. the same file through xen-restore's piped API ---------------------
 # tests/xen/xl-refeed splits the xl save file as the Xen backend's
 # transcoder does and feeds it through xm_xen_restore_start / _records /
 # _pages / _finish: the receiver's path to libxl, with Xen's own records.
-old=$new
-c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+xr_mark "$D"
 xl save "$D" "$save" >"$XENMIG_OUT/xl-save2.log" 2>&1 || {
     cat "$XENMIG_OUT/xl-save2.log"
     xr_fail "xl save $D $save (for xl-refeed) failed"
@@ -119,17 +111,10 @@ t0=$(xr_now)
 }
 xr_log "xl-refeed took $(xr_since "$t0") s: $(grep '^restored' "$XENMIG_OUT/refeed.log")"
 rm -f "$save"
-new=$(xr_domid "$D")
-[ "$new" != "$old" ] || xr_fail "domid is still $old after xl-refeed"
-xr_assert_one_running "$D"
-c1=$(xr_wait_counter "$D" "$c0" 60)
-c2=$(xr_wait_counter "$D" "$c1" 60)
-xr_check_intact "$D"
-xr_log "xl save + piped restore: domid $old -> $new, counter $c0 -> $c1 -> $c2, checksum intact"
+xr_moved "$D" "xl save + piped restore"
 
 # --- 4. xl migrate into xenmig migrate-receive --xl ------------------------
-old=$new
-c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+xr_mark "$D"
 t0=$(xr_now)
 xl migrate -s env "$D" "PATH=$SHIM:$PATH" >"$XENMIG_OUT/xl-migrate.log" 2>&1 || {
     cat "$XENMIG_OUT/xl-migrate.log"
@@ -144,17 +129,10 @@ grep -q 'received "'"$D"'" from xl migrate' "$XENMIG_OUT/xl-migrate.log" || {
     cat "$XENMIG_OUT/xl-migrate.log"
     xr_fail "xenmig's receiver did not report the domain received"
 }
-new=$(xr_domid "$D")
-[ "$new" != "$old" ] || xr_fail "domid is still $old after migration"
-xr_assert_one_running "$D"
-c1=$(xr_wait_counter "$D" "$c0" 60)
-c2=$(xr_wait_counter "$D" "$c1" 60)
-xr_check_intact "$D"
-xr_log "xl migrate -> xenmig: domid $old -> $new, counter $c0 -> $c1 -> $c2, checksum intact, longest pause seen by the guest $(xr_max_gap "$D" "$c0") s"
+xr_moved "$D" "xl migrate -> xenmig"
 
 # --- 5. the same, stream cut after 8 MiB -------------------------------------
-old=$new
-c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+xr_mark "$D"
 # (xl's child inherits the environment: the shim sees XL_SHIM_FILTER.)
 if XL_SHIM_FILTER="head -c 8388608" \
     xl migrate -s env "$D" "PATH=$SHIM:$PATH" \
@@ -164,21 +142,14 @@ if XL_SHIM_FILTER="head -c 8388608" \
 fi
 cat "$XENMIG_OUT/xl-migrate-cut.log"
 sleep 2
-now=$(xr_domid "$D")
-[ "$now" = "$old" ] || xr_fail "after the cut migration $D is domain $now, not the source $old"
-xr_assert_one_running "$D"
-c1=$(xr_wait_counter "$D" "$c0" 60)
-xr_check_intact "$D"
-xl list | grep -q -- "$D--incoming" && xr_fail "a half-built $D--incoming is left"
-xr_log "cut xl migrate: the source $old keeps running (counter $c0 -> $c1), no $D--incoming left"
+xr_stayed "$D" "cut xl migrate"    # (fails on a half-built $D--incoming too)
 
 # --- 6. a receiver that fails after the transfer ----------------------------
 # Our receiver is told to take the name NAME--migratedaway, which xl gives
 # the source just before GO: the rename after GO fails, so it reports a
 # non-zero status, destroys its copy and gives GO back; xl renames its
 # guest back and resumes it.
-old=$(xr_domid "$D")
-c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+xr_mark "$D"
 if XL_SHIM_ARGS="--rename $D--migratedaway" \
     xl migrate -s env "$D" "PATH=$SHIM:$PATH" \
         >"$XENMIG_OUT/xl-migrate-late.log" 2>&1; then
@@ -192,12 +163,7 @@ grep -q "Target reports startup failure" "$XENMIG_OUT/xl-migrate-late.log" || {
     xr_fail "xl did not get our failure report"
 }
 sleep 2
-now=$(xr_domid "$D")
-[ "$now" = "$old" ] || xr_fail "after the failed hand-over $D is domain $now, not the source $old"
-xr_assert_one_running "$D"
-c1=$(xr_wait_counter "$D" "$c0" 60)
-xr_check_intact "$D"
-xr_log "failure after the transfer: reported to xl, our copy destroyed, the source $old resumed (counter $c0 -> $c1)"
+xr_stayed "$D" "failure after the transfer reported to xl, our copy destroyed"
 
 xr_destroy "$D"
 xr_assert_none "$D"
