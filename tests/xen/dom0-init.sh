@@ -131,14 +131,16 @@ for job in /xenmig/jobs/*; do
     pids_before=$(pids)
     echo "XENTEST-START $name"
     t0=$(uptime_s)
-    # The job's output goes through sed (the prefix) and its status comes
-    # back through a file. What the job leaves running may hold the pipe
-    # open, so sed is waited for only once clean_after_job killed that.
+    # The job's output goes through awk (the prefix, flushed line by line:
+    # busybox sed held 4 KB, so a hang hid the job's last lines) and its
+    # status comes back through a file. What the job leaves running may
+    # hold the pipe open, so awk is waited for only once clean_after_job
+    # killed that.
     rm -f "$XENMIG_OUT/.status"
     ( cd /tmp && timeout "$job_timeout" sh "$job" </dev/null 2>&1
       echo $? > "$XENMIG_OUT/.status.part"
       mv "$XENMIG_OUT/.status.part" "$XENMIG_OUT/.status" ) |
-        sed "s|^|[$name] |" &
+        awk -v p="[$name] " '{ print p $0; fflush() }' &
     printer=$!
     until [ -f "$XENMIG_OUT/.status" ]; do
         sleep 0.2

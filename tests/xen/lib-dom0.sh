@@ -36,12 +36,15 @@
 #   xr_stayed NAME WHAT after a move that failed: still domid XR_OLD, one
 #                       copy running, the counter passing XR_C0, the fixed
 #                       region intact; logs WHAT
-#   xr_max_gap NAME [AFTER_N]
+#   xr_max_gap NAME [AFTER_N [real|mono]]
 #                       the longest gap (s) between consecutive workload
 #                       lines on its consoles (guest-NAME*.log: the
 #                       incoming side of a migration logs as
 #                       NAME--incoming), only passes after AFTER_N if
-#                       given: the longest pause the guest saw
+#                       given: the longest pause the guest saw. By its
+#                       CLOCK_REALTIME (default): Linux adds the time a
+#                       domain spent suspended to REALTIME on resume but
+#                       not to MONOTONIC, so mono leaves the downtime out
 #   xr_destroy NAME     xl destroy, if it exists
 #   xr_export FILE...   copy FILEs to the host (run.sh writes them to
 #                       tests/out/xen/<run>/files/<job>/; small files: the
@@ -175,8 +178,13 @@ xr_stayed() {
 }
 
 xr_max_gap() {
+    if [ "${3:-real}" = mono ]; then
+        _xr_re='.*xmw n=\([0-9]*\) mono=\([0-9.]*\).*'
+    else
+        _xr_re='.*xmw n=\([0-9]*\) mono=[0-9.]* real=\([0-9.]*\).*'
+    fi
     cat "$XR_CONSOLE_DIR/guest-$1"*.log 2>/dev/null | tr -d '\r' |
-        sed -n 's/.*xmw n=\([0-9]*\) mono=\([0-9.]*\).*/\1 \2/p' |
+        sed -n "s/$_xr_re/\\1 \\2/p" |
         sort -n -u -k1,1 |
         awk -v after="${2:-0}" '$1 <= after { next }
              NR > 1 && $1 == pn + 1 && $2 - pt > max { max = $2 - pt }
