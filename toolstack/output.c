@@ -3,6 +3,7 @@
  * line on a terminal, a line per iteration with -v, and a summary (text,
  * or JSON through yajl with --json).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,10 +102,18 @@ static void gen_int(yajl_gen g, const char *k, long long v)
     yajl_gen_integer(g, v);
 }
 
+/* Milliseconds to the microsecond: yajl_gen_double prints %.20g, whose
+ * last digits are binary noise (30816.724132999999711). */
 static void gen_dbl(yajl_gen g, const char *k, double v)
 {
+    char num[64];
+    int n = snprintf(num, sizeof(num), "%.3f", v);
+
     yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-    yajl_gen_double(g, v);
+    if (isfinite(v))
+        yajl_gen_number(g, num, (size_t)n);
+    else
+        yajl_gen_null(g);
 }
 
 static void gen_codec(yajl_gen g, const struct xm_codec_stats *c)
