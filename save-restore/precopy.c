@@ -686,12 +686,31 @@ static int stop_and_copy(struct sender *s)
 
 static int compat_hand_over(struct sender *s);
 
+/*
+ * Just before GO: rename the source NAME--migratedaway, so that whatever
+ * happens from here (even a kill) the paused source says it may run
+ * elsewhere.
+ */
+static int rename_away(struct sender *s)
+{
+    char name[80];
+    int rc;
+
+    fault_point(s, "before-go");
+    snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
+    rc = s->be->ops->rename(s->be, s->domid, name);
+    if (rc)
+        return fail(s, rc, "cannot rename domain \"%s\" to \"%s\"",
+                    s->info.name, name);
+    s->renamed = true;
+    return 0;
+}
+
 /* COMPLETE -> GO -> DONE. After GO the outcome may be unknown. */
 static int hand_over(struct sender *s)
 {
     struct xm_msg_complete c;
     struct xm_msg_done d;
-    char name[80];
     int rc;
 
     snprintf(s->phase, sizeof(s->phase), "the hand-over");
@@ -705,17 +724,9 @@ static int hand_over(struct sender *s)
     s->sum->verify_ns += c.verify_ns;
     s->sum->verified = c.verified != 0;
     s->sum->remote_domid = c.domid;
-    fault_point(s, "before-go");
-    /*
-     * Renamed before GO, so that whatever happens from here (even a kill)
-     * the paused source says it may run elsewhere.
-     */
-    snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
-    rc = s->be->ops->rename(s->be, s->domid, name);
+    rc = rename_away(s);
     if (rc)
-        return fail(s, rc, "cannot rename domain \"%s\" to \"%s\"",
-                    s->info.name, name);
-    s->renamed = true;
+        return rc;
     if (xm_stream_write_simple(&s->out, XM_REC_GO, NULL, 0))
         return stream_fail(s, &s->out);
     s->handed_over = true;
@@ -835,7 +846,6 @@ static int compat_hand_over(struct sender *s)
     int fd = s->back.fd, rc;
     unsigned to = s->p->timeout_s;
     uint8_t status;
-    char name[80];
 
     rc = xm_xl_read_message(s->lg, fd, XL_RECEIVER, XM_XL_MIG_READY,
                             XM_XL_MIG_MSG_LEN(XM_XL_MIG_READY),
@@ -844,13 +854,9 @@ static int compat_hand_over(struct sender *s)
         return fail(s, rc, "the receiver did not confirm it holds the domain");
     if (cancelled(s))
         return fail(s, -ECANCELED, "migration cancelled");
-    fault_point(s, "before-go");
-    snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
-    rc = s->be->ops->rename(s->be, s->domid, name);
+    rc = rename_away(s);
     if (rc)
-        return fail(s, rc, "cannot rename domain \"%s\" to \"%s\"",
-                    s->info.name, name);
-    s->renamed = true;
+        return rc;
     if (xm_stream_write_raw(&s->out, &v, 1, "go message"))
         return stream_fail(s, &s->out);
     s->handed_over = true;

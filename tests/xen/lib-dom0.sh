@@ -26,6 +26,17 @@
 #                       exactly one domain NAME exists and it is running
 #                       or blocked (not paused, shut down, crashed, dying)
 #   xr_assert_none NAME no domain named NAME (or NAME--incoming etc.)
+#   xr_wait_gone NAME SECONDS WHAT [LOG]
+#                       wait until no domain is named NAME (a receiver
+#                       cleaning up after WHAT), at most SECONDS; else
+#                       print LOG and xl list and fail
+#   xr_moved NAME OLD_DOMID C0 WHAT
+#                       the checks after a move (migration, save +
+#                       restore): a new domid, xr_assert_one_running, the
+#                       counter advances past C0 twice, xr_check_intact;
+#                       logs them with xr_max_gap, naming WHAT
+#   xr_json_field FILE KEY
+#                       a number from xenmig's --json summary in FILE
 #   xr_max_gap NAME [AFTER_N]
 #                       the longest gap (s) between consecutive workload
 #                       lines on its consoles (guest-NAME*.log: the
@@ -132,6 +143,32 @@ xr_assert_one_running() {
     esac
     _xr_others=$(awk -v n="$1" 'index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
     [ -z "$_xr_others" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "left-over domains: $_xr_others"; }
+}
+
+xr_wait_gone() {
+    _xr_t0=$(xr_now)
+    while xl domid "$1" >/dev/null 2>&1; do
+        if awk -v a="$_xr_t0" -v b="$(xr_now)" -v s="$2" 'BEGIN { exit !(b - a > s) }'; then
+            [ -z "${4:-}" ] || cat "$4"
+            xl list
+            xr_fail "$1 still exists $2 s after $3"
+        fi
+        sleep 1
+    done
+}
+
+xr_moved() {
+    _xr_new=$(xr_domid "$1")
+    [ "$_xr_new" != "$2" ] || xr_fail "domid is still $2 after $4"
+    xr_assert_one_running "$1"
+    _xr_c1=$(xr_wait_counter "$1" "$3" 60)
+    _xr_c2=$(xr_wait_counter "$1" "$_xr_c1" 60)
+    xr_check_intact "$1"
+    xr_log "$4: domid $2 -> $_xr_new, counter $3 -> $_xr_c1 -> $_xr_c2, checksum intact, longest pause seen by the guest $(xr_max_gap "$1" "$3") s"
+}
+
+xr_json_field() {
+    tr -d '\n ' < "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: -f2
 }
 
 xr_assert_none() {

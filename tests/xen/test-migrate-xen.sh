@@ -22,20 +22,6 @@ set -eu
 D=xmig
 trap 'xr_destroy "$D" >/dev/null 2>&1 || true' EXIT
 
-json_field() {   # FILE KEY: a number from xenmig's --json summary
-    tr -d '\n ' < "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: -f2
-}
-
-moved() {   # OLD_DOMID C0 WHAT: the checks after a move
-    new=$(xr_domid "$D")
-    [ "$new" != "$1" ] || xr_fail "domid is still $1 after $3"
-    xr_assert_one_running "$D"
-    c1=$(xr_wait_counter "$D" "$2" 60)
-    c2=$(xr_wait_counter "$D" "$c1" 60)
-    xr_check_intact "$D"
-    xr_log "$3: domid $1 -> $new, counter $2 -> $c1 -> $c2, checksum intact, longest pause seen by the guest $(xr_max_gap "$D" "$2") s"
-}
-
 migrate() {   # WHAT ARGS...
     what=$1
     shift
@@ -49,8 +35,8 @@ migrate() {   # WHAT ARGS...
     }
     j=$XENMIG_OUT/$what.json
     xr_export "$j" "$XENMIG_OUT/$what.log"
-    xr_log "$what took $(xr_since "$t0") s: total $(json_field "$j" total_ms) ms, downtime $(json_field "$j" downtime_ms) ms, $(json_field "$j" bytes) bytes, $(json_field "$j" iterations) iterations"
-    moved "$old" "$c0" "$what"
+    xr_log "$what took $(xr_since "$t0") s: total $(xr_json_field "$j" total_ms) ms, downtime $(xr_json_field "$j" downtime_ms) ms, $(xr_json_field "$j" bytes) bytes, $(xr_json_field "$j" iterations) iterations"
+    xr_moved "$D" "$old" "$c0" "$what"
 }
 
 xr_start_domu "$D" 256 48:16
@@ -67,14 +53,7 @@ for point in iteration:1 stop-and-copy; do
         xr_fail "a migration whose sender died at $point succeeded"
     fi
     # the receiver sees the stream end and destroys what it built
-    t0=$(xr_now)
-    while xl domid "$D--incoming" >/dev/null 2>&1; do
-        if awk -v a="$t0" -v b="$(xr_now)" 'BEGIN { exit !(b - a > 120) }'; then
-            cat "$log"; xl list
-            xr_fail "$D--incoming still exists 120 s after its sender died at $point"
-        fi
-        sleep 1
-    done
+    xr_wait_gone "$D--incoming" 120 "its sender died at $point" "$log"
     xenmig recover "$D" >>"$log" 2>&1 || {
         cat "$log"; xr_fail "xenmig recover $D failed after a sender died at $point"
     }
@@ -111,7 +90,7 @@ xenmig restore "$save" >"$XENMIG_OUT/restore.log" 2>&1 || {
 }
 xr_log "xenmig restore took $(xr_since "$t0") s"
 rm -f "$save"
-moved "$old" "$c0" "save + restore"
+xr_moved "$D" "$old" "$c0" "save + restore"
 
 xr_destroy "$D"
 xr_assert_none "$D"

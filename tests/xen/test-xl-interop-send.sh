@@ -12,6 +12,11 @@
 #     command is "head -c 8M | xl migrate-receive"): xenmig fails, the
 #     guest keeps running on the source (same domid, counter advances,
 #     checksum intact, log-dirty and cap off), no NAME--incoming is left
+#  3b. the receiving xl killed while the source is suspended (the sender
+#     stalls 20 s right after suspending, a test fault point, and the
+#     test kills xl migrate-receive then): xenmig fails and resumes the
+#     guest from its suspension, the same checks as 3 (a NAME--incoming
+#     that the killed xl could not clean up is destroyed by the test)
 #  4. a receiver that fails after the transfer: our own xl-protocol
 #     receiver (migrate-receive --xl) told to take the name
 #     NAME--migratedaway, which the sender gives its copy before "go", so
@@ -25,23 +30,9 @@ set -eu
 D=xlsend
 trap 'xr_destroy "$D" >/dev/null 2>&1 || true; xr_destroy "$D--incoming" >/dev/null 2>&1 || true' EXIT
 
-json_field() {   # FILE KEY: a number from xenmig's --json summary
-    tr -d '\n ' < "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: -f2
-}
-
-moved() {   # OLD_DOMID C0 WHAT: the checks after a move
-    new=$(xr_domid "$D")
-    [ "$new" != "$1" ] || xr_fail "domid is still $1 after $3"
-    xr_assert_one_running "$D"
-    xl list | grep -qE -- "^$D--" && { xl list; xr_fail "a $D--* domain is left after $3"; }
-    c1=$(xr_wait_counter "$D" "$2" 60)
-    c2=$(xr_wait_counter "$D" "$c1" 60)
-    xr_check_intact "$D"
-    xr_log "$3: domid $1 -> $new, counter $2 -> $c1 -> $c2, checksum intact, longest pause seen by the guest $(xr_max_gap "$D" "$2") s"
-}
-
 stayed() {   # OLD_DOMID C0 LOG WHAT: the guest still runs on the source
-    sleep 2
+    # the receiver destroys what it built once its stream ends
+    xr_wait_gone "$D--incoming" 120 "$4" "$3"
     now=$(xr_domid "$D")
     [ "$now" = "$1" ] || { cat "$3"; xr_fail "after $4 $D is domain $now, not the source $1"; }
     xr_assert_one_running "$D"
@@ -52,17 +43,19 @@ stayed() {   # OLD_DOMID C0 LOG WHAT: the guest still runs on the source
         cat "$3" "$XENMIG_OUT/info.txt"
         xr_fail "after $4 the source is not clean (log-dirty or cap left)"
     }
-    # the receiver destroys what it built once its stream ends
-    t0=$(xr_now)
-    while xl domid "$D--incoming" >/dev/null 2>&1; do
-        if awk -v a="$t0" -v b="$(xr_now)" 'BEGIN { exit !(b - a > 120) }'; then
-            cat "$3"; xl list
-            xr_fail "$D--incoming still exists 120 s after $4"
-        fi
-        sleep 1
-    done
-    xl list | grep -qE -- "^$D--" && { cat "$3"; xl list; xr_fail "a $D--* domain is left after $4"; }
     xr_log "$4: the source $1 keeps running (counter $2 -> $c1), checksum intact, no $D--incoming left"
+}
+
+fails() {   # LOG WHAT RECEIVER: migrate --compat to RECEIVER must fail
+    if xenmig -v migrate --compat -s env -C "$3" "$D" XLMIG=1 >"$1" 2>&1; then
+        cat "$1"
+        xr_fail "xenmig migrate --compat $2 succeeded"
+    fi
+    grep -E "during|could not start|cannot rename|on the source" "$1" || true
+}
+
+expect() {   # LOG ERE WHY: LOG matches ERE, else fail saying WHY
+    grep -qE "$2" "$1" || { cat "$1"; xr_fail "$3"; }
 }
 
 xr_start_domu "$D" 256 48:16
@@ -82,50 +75,68 @@ xenmig -v migrate --compat --json -s env "$D" XLMIG=1 \
 j=$XENMIG_OUT/compat.json
 xr_export "$j" "$log"
 # stock xl's receiver writes its progress on stderr, which is ours
-grep -q "migration target: Domain started successsfully" "$log" || {
-    cat "$log"
-    xr_fail "the output does not show stock xl migrate-receive starting the domain"
-}
+expect "$log" "migration target: Domain started successsfully" \
+    "the output does not show stock xl migrate-receive starting the domain"
 grep "migration target" "$log"
-xr_log "xenmig migrate --compat took $(xr_since "$t0") s: total $(json_field "$j" total_ms) ms, downtime $(json_field "$j" downtime_ms) ms, $(json_field "$j" bytes) bytes, $(json_field "$j" iterations) iterations"
-moved "$old" "$c0" "migrate --compat into xl migrate-receive"
+xr_log "xenmig migrate --compat took $(xr_since "$t0") s: total $(xr_json_field "$j" total_ms) ms, downtime $(xr_json_field "$j" downtime_ms) ms, $(xr_json_field "$j" bytes) bytes, $(xr_json_field "$j" iterations) iterations"
+xr_moved "$D" "$old" "$c0" "migrate --compat into xl migrate-receive"
 
 # --- 3. the connection cut after 8 MiB ---------------------------------------
-old=$new
+old=$(xr_domid "$D")
 c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
 log=$XENMIG_OUT/compat-cut.log
-if xenmig -v migrate --compat -s env \
-    -C 'sh -c "head -c 8388608 | xl migrate-receive"' "$D" XLMIG=1 \
-    >"$log" 2>&1; then
-    cat "$log"
-    xr_fail "xenmig migrate --compat with the connection cut after 8 MiB succeeded"
-fi
-grep -E "during|resumed on the source|keeps running" "$log" || true
-grep -qE "keeps running on the source|resumed on the source" "$log" || {
-    cat "$log"
-    xr_fail "the failed migration does not say the guest stays on the source"
-}
+fails "$log" "with the connection cut after 8 MiB" \
+    'sh -c "head -c 8388608 | xl migrate-receive"'
+expect "$log" "keeps running on the source|resumed on the source" \
+    "the failed migration does not say the guest stays on the source"
 stayed "$old" "$c0" "$log" "a --compat migration cut after 8 MiB"
+
+# --- 3b. the receiving xl killed after the source was suspended -------------
+old=$(xr_domid "$D")
+c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
+log=$XENMIG_OUT/compat-killed.log
+pidf=$XR_TMP/receiver.pid
+rm -f "$pidf"
+XENMIG_FAULT=stall:stop-and-copy:20 xenmig -v migrate --compat \
+    --max-iterations 2 -s env \
+    -C "sh -c 'echo \$\$ > $pidf; exec xl migrate-receive'" "$D" XLMIG=1 \
+    >"$log" 2>&1 &
+mpid=$!
+t0=$(xr_now)
+until grep -q "fault injected: stalling" "$log"; do
+    kill -0 "$mpid" 2>/dev/null || { cat "$log"; xr_fail "xenmig ended before suspending the source"; }
+    if awk -v a="$t0" -v b="$(xr_now)" 'BEGIN { exit !(b - a > 300) }'; then
+        cat "$log"; xr_fail "xenmig did not reach stop-and-copy within 300 s"
+    fi
+    sleep 1
+done
+[ -s "$pidf" ] || { cat "$log"; xr_fail "no pid of the receiving xl in $pidf"; }
+xl list | grep -E "^$D " || true
+kill -TERM "$(cat "$pidf")"
+xr_log "killed the receiving xl (pid $(cat "$pidf")) while the source was suspended"
+if wait "$mpid"; then
+    cat "$log"
+    xr_fail "xenmig migrate --compat whose receiver was killed succeeded"
+fi
+grep -E "during|on the source" "$log" || true
+expect "$log" "resumed on the source" \
+    "the sender did not resume the suspended source"
+if xl domid "$D--incoming" >/dev/null 2>&1; then
+    xr_log "the killed xl left $D--incoming (stock xl's side): destroying it"
+    xr_destroy "$D--incoming"
+fi
+stayed "$old" "$c0" "$log" "killing the receiving xl after suspend"
 
 # --- 4. a receiver that fails after "go" ---------------------------------------
 old=$(xr_domid "$D")
 c0=$(xr_wait_counter "$D" "$(xr_counter "$D")")
 log=$XENMIG_OUT/compat-late.log
-if xenmig -v migrate --compat -s env \
-    -C "xenmig -v migrate-receive --xl --rename $D--migratedaway" "$D" XLMIG=1 \
-    >"$log" 2>&1; then
-    cat "$log"
-    xr_fail "xenmig migrate --compat into a receiver that cannot rename succeeded"
-fi
-grep -E "could not start|cannot rename|resumed on the source" "$log" || true
-grep -q "the receiver could not start the domain" "$log" || {
-    cat "$log"
-    xr_fail "the sender did not get the receiver's failure report"
-}
-grep -q "resumed on the source" "$log" || {
-    cat "$log"
-    xr_fail "the sender did not resume the source after the failure report"
-}
+fails "$log" "into a receiver that cannot rename" \
+    "xenmig -v migrate-receive --xl --rename $D--migratedaway"
+expect "$log" "the receiver could not start the domain" \
+    "the sender did not get the receiver's failure report"
+expect "$log" "resumed on the source" \
+    "the sender did not resume the source after the failure report"
 stayed "$old" "$c0" "$log" "a receiver failing after go"
 
 # --- 5. xenmig save --compat, xl restore -------------------------------------
@@ -146,7 +157,7 @@ xl restore "$save" >"$XENMIG_OUT/xl-restore.log" 2>&1 || {
 }
 xr_log "xl restore took $(xr_since "$t0") s"
 rm -f "$save"
-moved "$old" "$c0" "save --compat + xl restore"
+xr_moved "$D" "$old" "$c0" "save --compat + xl restore"
 
 xr_destroy "$D"
 xr_assert_none "$D"
