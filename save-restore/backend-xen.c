@@ -42,6 +42,7 @@
 #include "backend.h"
 #include "private.h"
 #include "xc-format.h"
+#include "xc-stream.h"
 #include "xen-restore.h"
 
 #define PAGE XM_PAGE_SIZE
@@ -61,8 +62,6 @@
 #define L4_XEN_FIRST ((0xFFFF800000000000ull >> 39) & 511)
 #define L4_XEN_LAST ((0xFFFF880000000000ull >> 39) & 511)
 #define INVALID_P2M (~0ull)
-/* The libxc record of ours carrying the libxl config (XM_STATE_CONFIG). */
-#define XM_XC_REC_XENMIG_CONFIG 0x40000001u
 /* Getting the types of at most this many frames in one domctl. */
 #define TYPES_BATCH 1024
 
@@ -126,6 +125,7 @@ struct xen_backend {
     uint32_t types[TYPES_BATCH];  /* answered (enum xm_page_type) */
     uint64_t types_mfns[TYPES_BATCH]; /* mfns they were asked for */
     struct incoming *in;          /* domains being restored (receiver) */
+    uint32_t hv_version;          /* Xen's major << 16 | minor */
 };
 
 static struct xen_backend *to_xen(struct xm_backend *be)
@@ -219,6 +219,7 @@ static int xen_open(const char *address, struct xm_logger *lg,
     rc = xm_xen_libxl_open(lg, &x->ctx);
     if (rc)
         goto fail;
+    x->hv_version = (uint32_t)xc_version(x->xch, XENVER_version, NULL);
     x->zero_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
                         -1, 0);
     if (x->zero_page == MAP_FAILED) {
@@ -346,6 +347,7 @@ static void info_from(struct xen_backend *x, const xc_domaininfo_t *di,
     free(name);
     info->nr_vcpus = di->max_vcpu_id + 1;
     info->cpu_time_ns = di->cpu_time;
+    info->hv_version = x->hv_version;
     if (di->flags & XEN_DOMINF_paused)
         info->flags |= XM_DOMAIN_PAUSED;
     if (suspended(di))
@@ -1849,33 +1851,16 @@ static int parse_config(struct xen_backend *x, const uint8_t *p, size_t len,
                         const char **json_r, const uint8_t **rest_r,
                         size_t *rest_len_r, uint32_t *guest_type_r)
 {
-    struct xm_xc_rhdr rh;
-    size_t off, body;
+    uint32_t dhdr_type;
 
-    if (len < sizeof(rh))
-        goto bad;
-    memcpy(&rh, p, sizeof(rh));
-    body = ((size_t)rh.length + XM_XC_ALIGN - 1) & ~(size_t)(XM_XC_ALIGN - 1);
-    if (rh.type != XM_XC_REC_XENMIG_CONFIG || rh.length == 0 ||
-        len - sizeof(rh) < body || p[sizeof(rh) + rh.length - 1] != 0)
-        goto bad;
-    *json_r = (const char *)p + sizeof(rh);
-    *rest_r = p + sizeof(rh) + body;
-    *rest_len_r = len - sizeof(rh) - body;
-    /* a PV guest's static data has X86_PV_INFO; anything else is PVH */
-    *guest_type_r = XM_GUEST_PVH;
-    for (off = 0; off + sizeof(rh) <= *rest_len_r; off += sizeof(rh) + body) {
-        memcpy(&rh, *rest_r + off, sizeof(rh));
-        body = ((size_t)rh.length + XM_XC_ALIGN - 1) &
-               ~(size_t)(XM_XC_ALIGN - 1);
-        if (rh.type == XM_XC_REC_X86_PV_INFO)
-            *guest_type_r = XM_GUEST_PV;
+    if (xm_xc_split_config(p, len, json_r, rest_r, rest_len_r, &dhdr_type)) {
+        LOG(x->be.lg, XM_LOG_ERROR,
+            "the domain configuration in the stream is not a xen one (a libxl JSON record, then libxc records)");
+        return -EINVAL;
     }
+    *guest_type_r = dhdr_type == XM_XC_DHDR_TYPE_X86_PV ? XM_GUEST_PV
+                                                        : XM_GUEST_PVH;
     return 0;
-bad:
-    LOG(x->be.lg, XM_LOG_ERROR,
-        "the domain configuration in the stream is not a xen one (a libxl JSON record, then libxc records)");
-    return -EINVAL;
 }
 
 static int xen_create(struct xm_backend *be, const char *name,

@@ -53,6 +53,8 @@ struct xm_domain_info {
     uint32_t flags;           /* enum xm_domain_flags */
     uint32_t cpu_cap;         /* current cap in % of a CPU, 0: none */
     uint64_t cpu_time_ns;     /* vCPU time used so far, all vCPUs */
+    uint32_t hv_version;      /* the hypervisor's version, major << 16 |
+                                 minor (xen: XENVER_version; sim: 0) */
 };
 
 enum xm_dirty_op {

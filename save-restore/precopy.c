@@ -15,6 +15,11 @@
  *
  * Any failure before GO undoes steps 3-5 on the source (throttle off,
  * log-dirty off, resumed): the guest carries on where it was.
+ *
+ * With params.compat the same steps write Xen's stream instead of ours
+ * (xenmig.h has the order): the compat_*() functions below replace the
+ * preamble, the page batches, the state records, END and the hand-over;
+ * the iterations, the policy and undo() are shared.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +36,8 @@
 #include "policy.h"
 #include "private.h"
 #include "stream.h"
+#include "xc-stream.h"
+#include "xl-format.h"
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
 #define PROGRESS_EVERY_NS 100000000ull
@@ -113,7 +120,7 @@ static int read_reply(struct sender *s, uint32_t *type_r, void **body_r,
  */
 static int stream_fail(struct sender *s, struct xm_stream *st)
 {
-    if (st == &s->out && s->live && !s->back.err) {
+    if (st == &s->out && s->live && !s->p->compat && !s->back.err) {
         struct pollfd pfd = { .fd = s->back.fd, .events = POLLIN };
         uint32_t type, len;
         void *body;
@@ -198,6 +205,19 @@ static int check_peer(struct sender *s)
 {
     if (cancelled(s))
         return fail(s, -ECANCELED, "migration cancelled");
+    if (s->live && s->p->compat) {
+        /* xl's receiver says nothing until the stream has ended */
+        struct pollfd pfd = { .fd = s->back.fd, .events = POLLIN };
+        char c;
+
+        if (poll(&pfd, 1, 0) != 1)
+            return 0;
+        if (read(s->back.fd, &c, 1) == 1)
+            return fail(s, -EPROTO,
+                        "the xl receiver sent something before the end of the stream");
+        return fail(s, -ECONNRESET,
+                    "the xl receiver closed the connection (it gave up: see its messages)");
+    }
     if (s->live && xm_stream_readable(&s->back)) {
         uint32_t type, len;
         void *body;
@@ -241,13 +261,52 @@ static void progress(struct sender *s, bool force)
     s->hooks->progress(s->hooks->opaque, &pr);
 }
 
-/* Send @n pages (s->pfns) as one PAGES record. */
-static int send_batch(struct sender *s, unsigned n)
+static int compat_pages(struct sender *s, unsigned n);
+static int compat_records(struct sender *s, const void *recs, size_t len,
+                          const char *what);
+
+/* Encode the @n mapped pages of a batch and write them as a PAGES record. */
+static int write_pages(struct sender *s, unsigned n)
 {
     struct xm_rec_pages rp = { .count = n, .iteration = s->iteration };
-    unsigned i, niov = 0;
-    void *handle = NULL;
     uint64_t t0, off0, ns;
+    unsigned niov = 0;
+    int rc;
+
+    /*
+     * A suspended guest's pages hold still and may go out as they are;
+     * a running guest's are copied first (encoder.h).
+     */
+    rc = xm_encoder_batch(s->encoder, s->iteration, s->pfns, s->pages, n,
+                          s->suspended, s->enc, s->iov + 3, &niov);
+    if (rc)
+        return fail(s, rc, "cannot encode pages of domain %u", s->domid);
+    memset(s->enc + n, 0, 8);
+    s->iov[0] = (struct iovec){ &rp, sizeof(rp) };
+    s->iov[1] = (struct iovec){ s->words, n * sizeof(uint64_t) };
+    s->iov[2] = (struct iovec){ s->enc, (n + 7) & ~7u };
+    t0 = xm__now_ns();
+    off0 = s->out.offset;
+    rc = xm_stream_write_record(&s->out, XM_REC_PAGES, s->iov, niov + 3);
+    if (rc)
+        return stream_fail(s, &s->out);
+    /*
+     * A capped stream may take a record at once (its credit): the link
+     * still costs the cap, which is what the encoder must weigh.
+     */
+    ns = xm__now_ns() - t0;
+    if (s->out.bytes_limit &&
+        ns < (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit)
+        ns = (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit;
+    xm_encoder_link_sample(s->encoder, s->out.offset - off0, ns);
+    return 0;
+}
+
+/* Send @n pages (s->pfns) as one PAGES record (compat: PAGE_DATA). */
+static int send_batch(struct sender *s, unsigned n)
+{
+    void *handle = NULL;
+    unsigned i;
     int rc;
 
     rc = s->be->ops->page_types(s->be, s->domid, s->pfns, n, s->types);
@@ -268,36 +327,9 @@ static int send_batch(struct sender *s, unsigned n)
         }
         s->words[i] = s->pfns[i] | (uint64_t)s->types[i] << XM_PFN_TYPE_SHIFT;
     }
-    /*
-     * A suspended guest's pages hold still and may go out as they are;
-     * a running guest's are copied first (encoder.h).
-     */
-    rc = xm_encoder_batch(s->encoder, s->iteration, s->pfns, s->pages, n,
-                          s->suspended, s->enc, s->iov + 3, &niov);
-    if (rc) {
-        rc = fail(s, rc, "cannot encode pages of domain %u", s->domid);
+    rc = s->p->compat ? compat_pages(s, n) : write_pages(s, n);
+    if (rc)
         goto out;
-    }
-    memset(s->enc + n, 0, 8);
-    s->iov[0] = (struct iovec){ &rp, sizeof(rp) };
-    s->iov[1] = (struct iovec){ s->words, n * sizeof(uint64_t) };
-    s->iov[2] = (struct iovec){ s->enc, (n + 7) & ~7u };
-    t0 = xm__now_ns();
-    off0 = s->out.offset;
-    rc = xm_stream_write_record(&s->out, XM_REC_PAGES, s->iov, niov + 3);
-    if (rc) {
-        rc = stream_fail(s, &s->out);
-        goto out;
-    }
-    /*
-     * A capped stream may take a record at once (its credit): the link
-     * still costs the cap, which is what the encoder must weigh.
-     */
-    ns = xm__now_ns() - t0;
-    if (s->out.bytes_limit &&
-        ns < (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit)
-        ns = (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit;
-    xm_encoder_link_sample(s->encoder, s->out.offset - off0, ns);
     s->sum->pages_sent += n;
     s->iter_pages += n;
     if (!s->suspended) {
@@ -394,6 +426,12 @@ static int write_blob(struct sender *s, uint32_t type, enum xm_state_kind k,
     if (rc)
         return fail(s, rc, "cannot read the %s of domain %u", what,
                     s->domid);
+    if (s->p->compat) {
+        /* the xen backend's blobs are libxc records already */
+        rc = compat_records(s, blob, len, what);
+        free(blob);
+        return rc;
+    }
     if (len > XM_REC_MAX_LENGTH) {
         free(blob);
         return fail(s, -E2BIG, "the %s of domain %u is too large (%zu bytes)",
@@ -403,6 +441,8 @@ static int write_blob(struct sender *s, uint32_t type, enum xm_state_kind k,
     free(blob);
     return rc ? stream_fail(s, &s->out) : 0;
 }
+
+static int compat_preamble(struct sender *s);
 
 /* Image header, negotiation, FEATURES, DOMAIN_HEADER, DOMAIN_CONFIG. */
 static int send_preamble(struct sender *s)
@@ -418,6 +458,8 @@ static int send_preamble(struct sender *s)
     struct xm_rec_features f;
     int rc;
 
+    if (s->p->compat)
+        return compat_preamble(s);
     if (s->p->verify)
         offer |= XM_FEAT_VERIFY;
     if (s->live)
@@ -555,7 +597,8 @@ static int iterate(struct sender *s)
         report_iteration(s, smp.pages_sent, &codec0, smp.bytes_sent,
                          smp.duration_ns, dirty);
         ri.dirty_pages = dirty;
-        if (xm_stream_write_simple(&s->out, XM_REC_ITERATION, &ri,
+        if (!s->p->compat &&
+            xm_stream_write_simple(&s->out, XM_REC_ITERATION, &ri,
                                    sizeof(ri)))
             return stream_fail(s, &s->out);
         tmp = s->to_send;
@@ -626,10 +669,40 @@ static int stop_and_copy(struct sender *s)
         if (xm_stream_write_simple(&s->out, XM_REC_VERIFY, &v, sizeof(v)))
             return stream_fail(s, &s->out);
     }
-    if (xm_stream_write_simple(&s->out, XM_REC_END, NULL, 0))
+    if (s->p->compat) {
+        uint8_t end[XM_XC_END_LEN];
+        struct iovec v = { end, sizeof(end) };
+
+        xm_xc_end_bytes(end);
+        if (xm_stream_write_raw(&s->out, &v, 1, "libxc and libxl END"))
+            return stream_fail(s, &s->out);
+    } else if (xm_stream_write_simple(&s->out, XM_REC_END, NULL, 0)) {
         return stream_fail(s, &s->out);
+    }
     if (s->live)
         fault_point(s, "after-end");
+    return 0;
+}
+
+static int compat_hand_over(struct sender *s);
+
+/*
+ * Just before GO: rename the source NAME--migratedaway, so that whatever
+ * happens from here (even a kill) the paused source says it may run
+ * elsewhere.
+ */
+static int rename_away(struct sender *s)
+{
+    char name[80];
+    int rc;
+
+    fault_point(s, "before-go");
+    snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
+    rc = s->be->ops->rename(s->be, s->domid, name);
+    if (rc)
+        return fail(s, rc, "cannot rename domain \"%s\" to \"%s\"",
+                    s->info.name, name);
+    s->renamed = true;
     return 0;
 }
 
@@ -638,10 +711,11 @@ static int hand_over(struct sender *s)
 {
     struct xm_msg_complete c;
     struct xm_msg_done d;
-    char name[80];
     int rc;
 
     snprintf(s->phase, sizeof(s->phase), "the hand-over");
+    if (s->p->compat)
+        return compat_hand_over(s);
     rc = expect_reply(s, XM_MSG_COMPLETE, &c, sizeof(c), "COMPLETE");
     if (rc)
         return rc;
@@ -650,17 +724,9 @@ static int hand_over(struct sender *s)
     s->sum->verify_ns += c.verify_ns;
     s->sum->verified = c.verified != 0;
     s->sum->remote_domid = c.domid;
-    fault_point(s, "before-go");
-    /*
-     * Renamed before GO, so that whatever happens from here (even a kill)
-     * the paused source says it may run elsewhere.
-     */
-    snprintf(name, sizeof(name), "%s--migratedaway", s->info.name);
-    rc = s->be->ops->rename(s->be, s->domid, name);
+    rc = rename_away(s);
     if (rc)
-        return fail(s, rc, "cannot rename domain \"%s\" to \"%s\"",
-                    s->info.name, name);
-    s->renamed = true;
+        return rc;
     if (xm_stream_write_simple(&s->out, XM_REC_GO, NULL, 0))
         return stream_fail(s, &s->out);
     s->handed_over = true;
@@ -673,6 +739,148 @@ static int hand_over(struct sender *s)
     if (rc && s->peer_error)
         s->handed_over = false;
     return rc;
+}
+
+/* ---- compat: Xen's own stream (xenmig.h, "Compat") -------------------- */
+
+#define XL_RECEIVER "the xl receiver"
+
+/* libxc records from the xen backend, checked, then verbatim. */
+static int compat_records(struct sender *s, const void *recs, size_t len,
+                          const char *what)
+{
+    struct iovec v = { (void *)recs, len };
+    char why[256];
+
+    if (xm_xc_check_records(recs, len, NULL, why, sizeof(why)))
+        return fail(s, -EINVAL,
+                    "the %s of domain %u is not libxc records (%s): --compat needs the xen backend",
+                    what, s->domid, why);
+    if (xm_stream_write_raw(&s->out, &v, 1, what))
+        return stream_fail(s, &s->out);
+    return 0;
+}
+
+/*
+ * xl's banner (live), then xl's save-file header with the JSON config,
+ * the libxl and libxc headers and the static data from the CONFIG blob.
+ */
+static int compat_preamble(struct sender *s)
+{
+    const char *json;
+    const uint8_t *rest;
+    size_t len = 0, rest_len, hdr_len;
+    uint8_t start[XM_XC_START_LEN];
+    void *blob = NULL, *hdr = NULL;
+    uint32_t dhdr_type;
+    struct iovec v[2];
+    int rc;
+
+    s->features = 0; /* the standard has no encodings, no digest */
+    if (s->live) {
+        rc = xm_xl_read_message(s->lg, s->back.fd, XL_RECEIVER,
+                                XM_XL_MIG_BANNER, XM_XL_MIG_BANNER_LEN,
+                                "banner", s->p->timeout_s);
+        if (rc)
+            return fail(s, rc,
+                        "no banner from the receiver: --compat talks to 'xl migrate-receive'");
+    }
+    rc = s->be->ops->get_state(s->be, s->domid, XM_STATE_CONFIG, &blob, &len);
+    if (rc)
+        return fail(s, rc, "cannot read the configuration of domain %u",
+                    s->domid);
+    if (xm_xc_split_config(blob, len, &json, &rest, &rest_len, &dhdr_type)) {
+        rc = fail(s, -EINVAL,
+                  "the configuration of domain %u is not libxl JSON and libxc records: --compat needs the xen backend",
+                  s->domid);
+        goto out;
+    }
+    rc = xm_xl_savefile_build(json, strlen(json),
+                              XM_XL_SAVE_MANDATORY_CONFIG_JSON |
+                                  XM_XL_SAVE_MANDATORY_STREAMV2,
+                              &hdr, &hdr_len);
+    if (rc) {
+        rc = fail(s, rc, "cannot build the xl save-file header");
+        goto out;
+    }
+    xm_xc_start_bytes(start, dhdr_type, s->info.hv_version >> 16,
+                      s->info.hv_version & 0xffff);
+    v[0] = (struct iovec){ hdr, hdr_len };
+    v[1] = (struct iovec){ start, sizeof(start) };
+    if (xm_stream_write_raw(&s->out, v, 2, "xl save-file header")) {
+        rc = stream_fail(s, &s->out);
+        goto out;
+    }
+    rc = compat_records(s, rest, rest_len, "static data");
+out:
+    free(hdr);
+    free(blob);
+    return rc;
+}
+
+/* s->words and s->pages (mapped) as one PAGE_DATA record, raw. */
+static int compat_pages(struct sender *s, unsigned n)
+{
+    uint8_t head[16];
+    char why[256];
+    unsigned k;
+
+    if (xm_xc_page_data_iov(head, s->words, n, s->pages, s->iov, &k, why,
+                            sizeof(why)))
+        return fail(s, -EINVAL, "cannot send pages of domain %u: %s",
+                    s->domid, why);
+    if (xm_stream_write_raw(&s->out, s->iov, k, "PAGE_DATA record"))
+        return stream_fail(s, &s->out);
+    return 0;
+}
+
+/*
+ * xl's hand-over: "ready" from the receiver, rename, "go", then its
+ * report and status. A non-zero status comes with "go" back: the
+ * receiver destroyed its copy and ours may resume.
+ */
+static int compat_hand_over(struct sender *s)
+{
+    static const char go[] = XM_XL_MIG_GO;
+    struct iovec v = { (void *)go, XM_XL_MIG_MSG_LEN(XM_XL_MIG_GO) };
+    int fd = s->back.fd, rc;
+    unsigned to = s->p->timeout_s;
+    uint8_t status;
+
+    rc = xm_xl_read_message(s->lg, fd, XL_RECEIVER, XM_XL_MIG_READY,
+                            XM_XL_MIG_MSG_LEN(XM_XL_MIG_READY),
+                            "ready message", to);
+    if (rc)
+        return fail(s, rc, "the receiver did not confirm it holds the domain");
+    if (cancelled(s))
+        return fail(s, -ECANCELED, "migration cancelled");
+    rc = rename_away(s);
+    if (rc)
+        return rc;
+    if (xm_stream_write_raw(&s->out, &v, 1, "go message"))
+        return stream_fail(s, &s->out);
+    s->handed_over = true;
+    fault_point(s, "after-go");
+    rc = xm_xl_read_message(s->lg, fd, XL_RECEIVER, XM_XL_MIG_REPORT,
+                            XM_XL_MIG_MSG_LEN(XM_XL_MIG_REPORT), "report",
+                            to);
+    if (!rc)
+        rc = xm__read_exact(fd, &status, 1, NULL);
+    if (rc)
+        return fail(s, rc, "no report from the receiver after the go message");
+    if (!status)
+        return 0;
+    rc = xm_xl_read_message(s->lg, fd, XL_RECEIVER, XM_XL_MIG_GO,
+                            XM_XL_MIG_MSG_LEN(XM_XL_MIG_GO),
+                            "permission to resume", to);
+    if (rc)
+        return fail(s, -EIO,
+                    "the receiver reports failure (status %u) but does not give the domain back",
+                    status);
+    s->handed_over = false;
+    return fail(s, -EIO,
+                "the receiver could not start the domain (status %u): it destroyed its copy",
+                status);
 }
 
 /* Put the source back the way it was. */
@@ -753,6 +961,12 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
         rc = fail(s, rc, "cannot read the state of domain %u", domid);
         goto out;
     }
+    if (params->compat && strcmp(xm_backend_name(be), "xen") != 0) {
+        rc = fail(s, -EOPNOTSUPP,
+                  "--compat writes Xen's own stream: it needs the xen backend, not \"%s\"",
+                  xm_backend_name(be));
+        goto out;
+    }
     if (s->info.flags & XM_DOMAIN_SUSPENDED) {
         rc = fail(s, -EBUSY, "domain \"%s\" is suspended: is another save or migration running? (if not, 'xenmig recover %s' resumes it)",
                   s->info.name, s->info.name);
@@ -771,9 +985,10 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
         rc = fail(s, -ENOMEM, "out of memory for the dirty bitmaps");
         goto out;
     }
-    LOGD(lg, XM_LOG_INFO, domid, "sending domain \"%s\" (%llu MiB, %s)",
+    LOGD(lg, XM_LOG_INFO, domid, "sending domain \"%s\" (%llu MiB, %s%s)",
          s->info.name, (unsigned long long)(s->info.nr_pfns >> 8),
-         s->live && params->live ? "live" : "suspended");
+         s->live && params->live ? "live" : "suspended",
+         params->compat ? ", Xen's stream for stock xl" : "");
 
     rc = send_preamble(s);
     if (!rc) {

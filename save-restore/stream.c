@@ -336,6 +336,24 @@ int xm_stream_write_simple(struct xm_stream *s, uint32_t type,
     return xm_stream_write_record(s, type, &v, body && len ? 1 : 0);
 }
 
+int xm_stream_write_raw(struct xm_stream *s, const struct iovec *iov,
+                        unsigned n, const char *what)
+{
+    struct cursor c = { .part = { iov }, .n = { n } };
+    uint64_t off0 = s->offset, t0;
+    char where[96];
+    int rc;
+
+    if (s->err)
+        return s->err;
+    snprintf(where, sizeof(where), "%s at offset 0x%" PRIx64, what, off0);
+    t0 = s->bytes_limit ? xm__now_ns() : 0;
+    rc = write_all(s, &c, where);
+    if (!rc && s->bytes_limit)
+        pace(s, s->offset - off0, t0);
+    return rc;
+}
+
 /* ---- reading: bytes --------------------------------------------------- */
 
 /*

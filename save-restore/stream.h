@@ -94,6 +94,14 @@ int xm_stream_write_record(struct xm_stream *s, uint32_t type,
 /* Convenience: a body in one buffer (NULL/0 for none). */
 int xm_stream_write_simple(struct xm_stream *s, uint32_t type,
                            const void *body, uint32_t len);
+/*
+ * Write @iov[0..n) verbatim: no record header, no CRC, no padding. For a
+ * stream in someone else's format (the compat sender writes Xen's), with
+ * the same sticky error, offset, timeout and bytes_limit pacing as
+ * records. @what names the bytes in the error ("PAGE_DATA record").
+ */
+int xm_stream_write_raw(struct xm_stream *s, const struct iovec *iov,
+                        unsigned n, const char *what);
 
 /* ---- reading ---------------------------------------------------------- */
 

@@ -110,6 +110,13 @@ enum xm_xc_rec_type {
     XM_XC_REC_X86_MSR_POLICY = 0x00000012,
 };
 #define XM_XC_REC_OPTIONAL 0x80000000u
+/*
+ * Ours, not Xen's: the record the xen backend's CONFIG blob starts with,
+ * the libxl config as NUL-terminated JSON (backend.h). It never reaches
+ * libxc (which would refuse it): the receiver and the compat sender take
+ * the JSON out first (xm_xc_split_config()).
+ */
+#define XM_XC_REC_XENMIG_CONFIG 0x40000001u
 
 /*
  * PAGE_DATA body: this, u64 pfn[count] (pfn in bits 0-51, the

@@ -198,6 +198,63 @@ int xm_xc_page_data_head(uint8_t head[16], const uint64_t *pfn_types,
     return 0;
 }
 
+int xm_xc_page_data_iov(uint8_t head[16], const uint64_t *pfn_types,
+                        unsigned n, void *const *pages, struct iovec *iov,
+                        unsigned *niov_r, char *why, size_t whylen)
+{
+    unsigned i, data, k = 0;
+    size_t pad;
+    int rc;
+
+    rc = xm_xc_page_data_head(head, pfn_types, n, &data, &pad, why, whylen);
+    if (rc)
+        return rc;
+    iov[k++] = (struct iovec){ head, 16 };
+    iov[k++] = (struct iovec){ (void *)pfn_types, 8u * n };
+    for (i = 0; i < n; i++) {
+        if (!xm_xc_type_has_data((unsigned)(pfn_types[i] >> XM_XC_TYPE_SHIFT)))
+            continue;
+        if (!pages[i]) {
+            snprintf(why, whylen, "no content for pfn 0x%llx (word %u)",
+                     (unsigned long long)(pfn_types[i] & XM_XC_PFN_MASK), i);
+            return -EINVAL;
+        }
+        iov[k++] = (struct iovec){ pages[i], 4096 };
+    }
+    *niov_r = k;
+    return 0;
+}
+
+int xm_xc_split_config(const void *blob, size_t len, const char **json_r,
+                       const uint8_t **rest_r, size_t *rest_len_r,
+                       uint32_t *dhdr_type_r)
+{
+    const uint8_t *p = blob;
+    struct xm_xc_rhdr rh;
+    size_t off, body;
+
+    if (len < sizeof(rh))
+        return -EINVAL;
+    memcpy(&rh, p, sizeof(rh));
+    body = ((size_t)rh.length + XM_XC_ALIGN - 1) & ~(size_t)(XM_XC_ALIGN - 1);
+    if (rh.type != XM_XC_REC_XENMIG_CONFIG || rh.length == 0 ||
+        len - sizeof(rh) < body || p[sizeof(rh) + rh.length - 1] != 0)
+        return -EINVAL;
+    *json_r = (const char *)p + sizeof(rh);
+    *rest_r = p + sizeof(rh) + body;
+    *rest_len_r = len - sizeof(rh) - body;
+    /* a PV guest's static data has X86_PV_INFO; anything else is PVH */
+    *dhdr_type_r = XM_XC_DHDR_TYPE_X86_HVM;
+    for (off = 0; off + sizeof(rh) <= *rest_len_r; off += sizeof(rh) + body) {
+        memcpy(&rh, *rest_r + off, sizeof(rh));
+        body = ((size_t)rh.length + XM_XC_ALIGN - 1) &
+               ~(size_t)(XM_XC_ALIGN - 1);
+        if (rh.type == XM_XC_REC_X86_PV_INFO)
+            *dhdr_type_r = XM_XC_DHDR_TYPE_X86_PV;
+    }
+    return 0;
+}
+
 /* ---- I/O ------------------------------------------------------------- */
 
 /* Wait for @fd to be ready (it may have been left non-blocking: libxl

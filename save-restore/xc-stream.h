@@ -6,11 +6,16 @@
  * library, so they are built and unit-tested everywhere
  * (tests/check-xc-stream.c).
  *
- * The stream xen-restore.c writes, in order:
+ * The stream xen-restore.c writes into libxl, and the compat sender
+ * (precopy.c, migrate/save --compat) onto the wire after xl's save-file
+ * header, in order:
  *   libxl header, libxl LIBXC_CONTEXT record      xm_xc_start_bytes()
  *   libxc image header, libxc domain header        (same call)
  *   libxc records from the caller                  xm_xc_check_records()
- *   PAGE_DATA records                              xm_xc_page_data_head()
+ *     (the xen backend's CONFIG blob without its   xm_xc_split_config()
+ *     JSON record, then in the end the vCPU and
+ *     platform blobs)
+ *   PAGE_DATA records, any number of rounds        xm_xc_page_data_iov()
  *   libxc END, libxl END                           xm_xc_end_bytes()
  */
 #ifndef XM_XC_STREAM_H
@@ -73,6 +78,31 @@ bool xm_xc_type_has_data(unsigned type);
 int xm_xc_page_data_head(uint8_t head[16], const uint64_t *pfn_types,
                          unsigned n, unsigned *data_pages_r, size_t *pad_r,
                          char *why, size_t whylen);
+
+/*
+ * One PAGE_DATA record for @n (1..XM_XC_PAGES_MAX) pfn words, as iovecs
+ * to write in order: the head (xm_xc_page_data_head() into @head), the
+ * @n words, then the 4 KiB content of each page whose type has data
+ * (@pages[i]; NULL allowed for the others). @iov needs room for 2 + @n
+ * entries; *@niov_r is how many were filled. Nothing is copied: the
+ * iovecs point at @head, @pfn_types and the pages. 0 or -EINVAL (a bad
+ * word, or no content for a page that needs one) with the reason in @why.
+ */
+int xm_xc_page_data_iov(uint8_t head[16], const uint64_t *pfn_types,
+                        unsigned n, void *const *pages, struct iovec *iov,
+                        unsigned *niov_r, char *why, size_t whylen);
+
+/*
+ * Split a xen backend CONFIG blob (backend.h): the libxl JSON of its
+ * first record (XM_XC_REC_XENMIG_CONFIG, NUL terminated inside the
+ * record) and the libxc records after it (not checked here: see
+ * xm_xc_check_records()). *@dhdr_type_r: XM_XC_DHDR_TYPE_X86_PV when
+ * those records hold X86_PV_INFO, else XM_XC_DHDR_TYPE_X86_HVM (PVH).
+ * The pointers are into @blob. 0 or -EINVAL.
+ */
+int xm_xc_split_config(const void *blob, size_t len, const char **json_r,
+                       const uint8_t **rest_r, size_t *rest_len_r,
+                       uint32_t *dhdr_type_r);
 
 /*
  * Small I/O helpers shared by the xl/Xen files. Both retry EINTR.

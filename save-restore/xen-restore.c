@@ -539,31 +539,15 @@ int xm_xen_restore_pages(struct xm_xen_restore *r, const uint64_t *pfn_types,
         return -EINVAL;
     while (n) {
         unsigned batch = n > XM_XC_PAGES_MAX ? XM_XC_PAGES_MAX : n;
-        unsigned i, data, k = 0;
-        size_t pad;
+        unsigned k;
         int rc;
 
-        rc = xm_xc_page_data_head(head, pfn_types, batch, &data, &pad, why,
-                                  sizeof(why));
+        rc = xm_xc_page_data_iov(head, pfn_types, batch, pages, iov, &k, why,
+                                 sizeof(why));
         if (rc) {
             LOGD(r->lg, XM_LOG_ERROR, r->domid,
                  "refusing pages for \"%s\": %s", r->name, why);
             return rc;
-        }
-        iov[k++] = (struct iovec){ head, sizeof(head) };
-        iov[k++] = (struct iovec){ (void *)pfn_types, 8u * batch };
-        for (i = 0; i < batch; i++) {
-            if (!xm_xc_type_has_data((unsigned)(pfn_types[i] >>
-                                                XM_XC_TYPE_SHIFT)))
-                continue;
-            if (!pages[i]) {
-                LOGD(r->lg, XM_LOG_ERROR, r->domid,
-                     "refusing pages for \"%s\": no content for pfn 0x%llx",
-                     r->name,
-                     (unsigned long long)(pfn_types[i] & XM_XC_PFN_MASK));
-                return -EINVAL;
-            }
-            iov[k++] = (struct iovec){ pages[i], 4096 };
         }
         rc = xm__writev_all(r->wfd, iov, k);
         if (rc)

@@ -32,6 +32,28 @@
  * running copies) and says so. A sender killed after GO leaves the same.
  * A sender killed earlier leaves the source running or suspended with
  * log-dirty and a cap; 'xenmig recover' puts it back.
+ *
+ * Compat (params.compat, migrate/save --compat): the same engine (log-dirty
+ * passes, stop rule, throttle), but the bytes are what stock `xl migrate`
+ * sends to `xl migrate-receive` (or `xl save` writes), so stock xl
+ * receives (xl-format.h has xl's handshake):
+ *   sender                                  xl migrate-receive
+ *                                    <---   banner
+ *   xl save-file header + JSON config,
+ *   libxl v2 header, libxc v3 headers,
+ *   static data records              --->   libxl creates NAME--incoming
+ *   PAGE_DATA (every pass; raw pages)--->   libxc writes the pages
+ *   [source suspended] PAGE_DATA,
+ *   vCPU and platform records,
+ *   libxc END, libxl END             --->   libxl builds the domain
+ *                                    <---   "ready" message
+ *   renames the source NAME--migratedaway
+ *   "go" message                     --->   renames, unpauses
+ *                                    <---   report, status byte
+ *   0: destroys the source; else the receiver destroyed its copy and
+ *   sends "go" back: the source is renamed back and resumed.
+ * Until "go", any failure resumes the source. A save is the save-file
+ * header and the libxl stream, which `xl restore` takes.
  */
 #ifndef XENMIG_H
 #define XENMIG_H
@@ -130,6 +152,9 @@ struct xm_migrate_params {
     struct xm_compress compress;  /* page encodings (default: auto) */
     unsigned timeout_s;           /* live: fail when the connection is
                                      silent this long (60; 0: never) */
+    bool compat;                  /* write Xen's own stream, not ours
+                                     (see "Compat" below); needs the xen
+                                     backend; compress and verify unused */
 };
 
 /* Fill @p with the defaults listed above. */

@@ -2,6 +2,7 @@
  * xl-format.c - read and write the xl save-file header (see xl-format.h).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,4 +251,66 @@ int xm_xl_savefile_write(int fd, struct xm_logger *lg, const char *config,
         LOGE(lg, XM_LOG_ERROR, rc, "cannot write the xl save-file header");
     free(buf);
     return rc;
+}
+
+/* Wait until @fd is readable, up to @timeout_s (0: for ever). */
+static int wait_readable(int fd, unsigned timeout_s)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int left_ms = timeout_s ? (int)timeout_s * 1000 : -1;
+    uint64_t t0 = xm__now_ns();
+
+    for (;;) {
+        int r = poll(&pfd, 1, left_ms);
+
+        if (r > 0)
+            return 0;
+        if (r == 0)
+            return -ETIMEDOUT;
+        if (errno != EINTR)
+            return -errno;
+        if (timeout_s) {
+            uint64_t spent = (xm__now_ns() - t0) / 1000000u;
+
+            if (spent >= (uint64_t)timeout_s * 1000)
+                return -ETIMEDOUT;
+            left_ms = (int)((uint64_t)timeout_s * 1000 - spent);
+        }
+    }
+}
+
+int xm_xl_read_message(struct xm_logger *lg, int fd, const char *peer,
+                       const char *msg, size_t len, const char *what,
+                       unsigned timeout_s)
+{
+    char buf[XM_XL_MIG_MSG_MAX];
+    size_t got = 0;
+    int rc;
+
+    if (len > sizeof(buf))
+        return -EINVAL;
+    rc = wait_readable(fd, timeout_s);
+    if (rc == -ETIMEDOUT) {
+        LOG(lg, XM_LOG_ERROR, "%s sent no %s within %u s", peer, what,
+            timeout_s);
+        return rc;
+    }
+    if (!rc)
+        rc = xm__read_exact(fd, buf, len, &got);
+    if (rc == -EPIPE) {
+        LOG(lg, XM_LOG_ERROR,
+            "%s closed the connection before its %s (%zu of %zu bytes came)",
+            peer, what, got, len);
+        return rc;
+    }
+    if (rc) {
+        LOGE(lg, XM_LOG_ERROR, rc, "cannot read the %s from %s", what, peer);
+        return rc;
+    }
+    if (memcmp(buf, msg, len)) {
+        LOG(lg, XM_LOG_ERROR, "%s sent something else than its %s", peer,
+            what);
+        return -EPROTO;
+    }
+    return 0;
 }

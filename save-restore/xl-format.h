@@ -59,6 +59,8 @@
 /* Bytes on the wire: the banner without its NUL, the others with it. */
 #define XM_XL_MIG_BANNER_LEN (sizeof(XM_XL_MIG_BANNER) - 1)
 #define XM_XL_MIG_MSG_LEN(s) sizeof(s)
+/* The longest of them, with room to spare. */
+#define XM_XL_MIG_MSG_MAX 128
 
 /* Flags this reader understands (xl 4.17 knows the same two). */
 #define XM_XL_SAVE_MANDATORY_KNOWN                                          \
@@ -117,5 +119,17 @@ int xm_xl_savefile_build(const char *config, size_t config_len,
 /* Build and write it to @fd: 0 or -errno (logged). */
 int xm_xl_savefile_write(int fd, struct xm_logger *lg, const char *config,
                          size_t config_len, uint32_t mandatory);
+
+/*
+ * Read exactly @len bytes from @fd and check they are @msg, one of the
+ * handshake strings above (at most XM_XL_MIG_MSG_MAX bytes), waiting at
+ * most @timeout_s (0: for ever) for the first byte. Both sides use it:
+ * @peer names the other end in messages ("the xl sender"), @what the
+ * message ("ready message"). 0, -ETIMEDOUT, -EPIPE (closed early),
+ * -EPROTO (other bytes) or -errno, all logged.
+ */
+int xm_xl_read_message(struct xm_logger *lg, int fd, const char *peer,
+                       const char *msg, size_t len, const char *what,
+                       unsigned timeout_s);
 
 #endif /* XM_XL_FORMAT_H */

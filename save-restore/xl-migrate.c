@@ -3,7 +3,6 @@
  * (see xl-migrate.h for the order).
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,66 +84,6 @@ out:
     return rc;
 }
 
-/* Wait until @fd is readable, up to @timeout_s (0: for ever). */
-static int wait_readable(int fd, unsigned timeout_s)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    int left_ms = timeout_s ? (int)timeout_s * 1000 : -1;
-    uint64_t t0 = xm__now_ns();
-
-    for (;;) {
-        int r = poll(&pfd, 1, left_ms);
-
-        if (r > 0)
-            return 0;
-        if (r == 0)
-            return -ETIMEDOUT;
-        if (errno != EINTR)
-            return -errno;
-        if (timeout_s) {
-            uint64_t spent = (xm__now_ns() - t0) / 1000000u;
-
-            if (spent >= (uint64_t)timeout_s * 1000)
-                return -ETIMEDOUT;
-            left_ms = (int)((uint64_t)timeout_s * 1000 - spent);
-        }
-    }
-}
-
-/* Read exactly the message @msg (@len bytes) from @fd. */
-static int read_message(struct xm_logger *lg, int fd, const char *msg,
-                        size_t len, const char *what, unsigned timeout_s)
-{
-    char buf[128];
-    size_t got;
-    int rc;
-
-    rc = wait_readable(fd, timeout_s);
-    if (rc == -ETIMEDOUT) {
-        LOG(lg, XM_LOG_ERROR,
-            "the xl sender sent no %s within %u s", what, timeout_s);
-        return rc;
-    }
-    if (!rc)
-        rc = xm__read_exact(fd, buf, len, &got);
-    if (rc == -EPIPE) {
-        LOG(lg, XM_LOG_ERROR,
-            "the xl sender closed the connection before its %s (%zu of %zu bytes came)",
-            what, got, len);
-        return rc;
-    }
-    if (rc) {
-        LOGE(lg, XM_LOG_ERROR, rc, "cannot read the xl sender's %s", what);
-        return rc;
-    }
-    if (memcmp(buf, msg, len)) {
-        LOG(lg, XM_LOG_ERROR, "the xl sender sent something else than its %s",
-            what);
-        return -EPROTO;
-    }
-    return 0;
-}
-
 static int send_message(struct xm_logger *lg, int fd, const void *msg,
                         size_t len, const char *what)
 {
@@ -198,8 +137,9 @@ int xm_xl_migrate_receive(libxl_ctx *ctx, struct xm_logger *lg, int rfd,
                       XM_XL_MIG_MSG_LEN(XM_XL_MIG_READY), "ready message");
     if (rc)
         goto out; /* the sender is gone: it resumes its own copy */
-    rc = read_message(lg, rfd, XM_XL_MIG_GO, XM_XL_MIG_MSG_LEN(XM_XL_MIG_GO),
-                      "permission to go", p->timeout_s);
+    rc = xm_xl_read_message(lg, rfd, "the xl sender", XM_XL_MIG_GO,
+                            XM_XL_MIG_MSG_LEN(XM_XL_MIG_GO),
+                            "permission to go", p->timeout_s);
     if (!rc) {
         r = libxl_domain_rename(ctx, domid, incoming, final);
         if (r) {

@@ -1,11 +1,14 @@
 /*
  * check-xc-stream.c - Check suite for xc-stream.c, the parts of feeding
  * libxl that need no Xen: the stream's opening and closing bytes against
- * Xen's layout, the framing check of records, PAGE_DATA heads, and the
- * I/O helpers (a closed reader is -EPIPE, not a SIGPIPE death).
+ * Xen's layout, the framing check of records, PAGE_DATA heads and
+ * iovecs, the split of the xen backend's CONFIG blob, the I/O helpers (a
+ * closed reader is -EPIPE, not a SIGPIPE death), and a whole compat
+ * stream (what migrate/save --compat write) read back by our parsers.
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stream.h"
 #include "xc-stream.h"
+#include "xl-format.h"
 
 /* Append a record of @type with @len body bytes of @fill; padded. */
 static size_t rec(uint8_t *b, uint32_t type, uint32_t len, uint8_t fill)
@@ -289,6 +294,270 @@ START_TEST(test_writev_many)
 }
 END_TEST
 
+/* ---- PAGE_DATA iovecs, CONFIG split ---------------------------------- */
+
+static uint8_t page_a[4096], page_b[4096], page_c[4096];
+
+START_TEST(test_page_iov)
+{
+    uint64_t w[3] = { 0x10, 0x11 | (0x9ull << 60), 0x12 | (0xfull << 60) };
+    void *pages[3] = { page_a, page_b, NULL };
+    struct iovec iov[2 + 3];
+    uint8_t head[16];
+    unsigned k = 0;
+    char why[256];
+
+    ck_assert_int_eq(xm_xc_page_data_iov(head, w, 3, pages, iov, &k, why,
+                                         sizeof(why)), 0);
+    ck_assert_uint_eq(k, 4); /* head, words, two pages: XTAB has none */
+    ck_assert_ptr_eq(iov[0].iov_base, head);
+    ck_assert_uint_eq(iov[0].iov_len, 16);
+    ck_assert_ptr_eq(iov[1].iov_base, w);
+    ck_assert_uint_eq(iov[1].iov_len, 24);
+    ck_assert_ptr_eq(iov[2].iov_base, page_a);
+    ck_assert_ptr_eq(iov[3].iov_base, page_b);
+    ck_assert_uint_eq(iov[3].iov_len, 4096);
+}
+END_TEST
+
+START_TEST(test_page_iov_errors)
+{
+    uint64_t w[2] = { 0x10, 0x11 };
+    void *pages[2] = { page_a, NULL };
+    struct iovec iov[4];
+    uint8_t head[16];
+    unsigned k;
+    char why[256];
+
+    ck_assert_int_eq(xm_xc_page_data_iov(head, w, 2, pages, iov, &k, why,
+                                         sizeof(why)), -EINVAL);
+    ck_assert_msg(strstr(why, "no content for pfn 0x11 (word 1)"), "%s", why);
+    w[1] = 0x11 | (0x6ull << 60);
+    pages[1] = page_b;
+    ck_assert_int_eq(xm_xc_page_data_iov(head, w, 2, pages, iov, &k, why,
+                                         sizeof(why)), -EINVAL);
+    ck_assert_msg(strstr(why, "unknown page type 0x6"), "%s", why);
+}
+END_TEST
+
+/* A CONFIG blob as the xen backend writes it: our JSON record, then
+ * libxc records, X86_PV_INFO among them if @pv. */
+static size_t config_blob(uint8_t *b, const char *json, bool pv)
+{
+    uint32_t type = XM_XC_REC_XENMIG_CONFIG, len = (uint32_t)strlen(json) + 1;
+    size_t off;
+
+    memcpy(b, &type, 4);
+    memcpy(b + 4, &len, 4);
+    memset(b + 8, 0, (len + 7u) & ~7u);
+    memcpy(b + 8, json, len);
+    off = 8 + ((len + 7u) & ~7u);
+    if (pv)
+        off += rec(b + off, XM_XC_REC_X86_PV_INFO, 8, 0x08);
+    off += rec(b + off, XM_XC_REC_STATIC_DATA_END, 0, 0);
+    return off;
+}
+
+START_TEST(test_split_config)
+{
+    uint8_t b[256];
+    const char *json;
+    const uint8_t *rest;
+    size_t len = config_blob(b, "{\"c_info\":{}}", true), rest_len;
+    uint32_t type;
+
+    ck_assert_int_eq(xm_xc_split_config(b, len, &json, &rest, &rest_len,
+                                        &type), 0);
+    ck_assert_str_eq(json, "{\"c_info\":{}}");
+    ck_assert_uint_eq(type, XM_XC_DHDR_TYPE_X86_PV);
+    ck_assert_ptr_eq(rest, b + 8 + 16);
+    ck_assert_uint_eq(rest_len, 16 + 8);
+    len = config_blob(b, "{}", false);
+    ck_assert_int_eq(xm_xc_split_config(b, len, &json, &rest, &rest_len,
+                                        &type), 0);
+    ck_assert_uint_eq(type, XM_XC_DHDR_TYPE_X86_HVM);
+    ck_assert_uint_eq(rest_len, 8);
+}
+END_TEST
+
+START_TEST(test_split_config_errors)
+{
+    uint8_t b[256];
+    const char *json;
+    const uint8_t *rest;
+    size_t len = config_blob(b, "{\"a\":1}", true), rest_len;
+    uint32_t type, bad;
+
+    /* cut inside the JSON record, or shorter than a header */
+    ck_assert_int_eq(xm_xc_split_config(b, 12, &json, &rest, &rest_len,
+                                        &type), -EINVAL);
+    ck_assert_int_eq(xm_xc_split_config(b, 4, &json, &rest, &rest_len,
+                                        &type), -EINVAL);
+    /* JSON not NUL terminated inside its record */
+    b[8 + 7] = 'x';
+    ck_assert_int_eq(xm_xc_split_config(b, len, &json, &rest, &rest_len,
+                                        &type), -EINVAL);
+    /* a blob that does not start with our record (a sim config) */
+    len = config_blob(b, "{}", true);
+    bad = XM_XC_REC_X86_PV_INFO;
+    memcpy(b, &bad, 4);
+    ck_assert_int_eq(xm_xc_split_config(b, len, &json, &rest, &rest_len,
+                                        &type), -EINVAL);
+    /* an empty record */
+    len = rec(b, XM_XC_REC_XENMIG_CONFIG, 0, 0);
+    ck_assert_int_eq(xm_xc_split_config(b, len, &json, &rest, &rest_len,
+                                        &type), -EINVAL);
+}
+END_TEST
+
+/* ---- a whole compat stream -------------------------------------------- */
+
+/* Write one PAGE_DATA record of @n pages through @st, as precopy.c's
+ * compat_pages() does. */
+static void put_pages(struct xm_stream *st, const uint64_t *w, unsigned n,
+                      void *const *pages)
+{
+    struct iovec iov[2 + 8];
+    uint8_t head[16];
+    unsigned k;
+    char why[256];
+
+    ck_assert_int_eq(xm_xc_page_data_iov(head, w, n, pages, iov, &k, why,
+                                         sizeof(why)), 0);
+    ck_assert_int_eq(xm_stream_write_raw(st, iov, k, "PAGE_DATA record"), 0);
+}
+
+/*
+ * migrate/save --compat's bytes in the order precopy.c writes them (xl
+ * header, libxl and libxc headers, static data, two passes of pages, the
+ * vCPU state, END), read back: the xl header by xm_xl_savefile_parse(),
+ * the records by xm_xc_check_records() and by hand, byte for byte.
+ */
+START_TEST(test_compat_stream_round_trip)
+{
+    static const char json[] = "{\"c_info\":{\"name\":\"vm1\"}}";
+    uint8_t cfg[256], start[XM_XC_START_LEN], end[XM_XC_END_LEN], vcpu[64];
+    uint64_t w1[3] = { 0x10, 0x11 | (0x9ull << 60), 0x12 | (0xfull << 60) };
+    uint64_t w2[1] = { 0x10 };
+    void *p1[3] = { page_a, page_b, NULL }, *p2[1] = { page_c };
+    const uint8_t *rest, *r;
+    const char *cj;
+    struct xm_xl_savefile sf;
+    struct xm_stream st;
+    struct iovec v[2];
+    size_t cfg_len, rest_len, hdr_len, vcpu_len, off, len;
+    void *hdr;
+    uint8_t *buf;
+    uint32_t dtype, type, rlen, count;
+    unsigned n = 0;
+    char why[256];
+    FILE *f = tmpfile();
+
+    memset(page_a, 0xaa, sizeof(page_a));
+    memset(page_b, 0xbb, sizeof(page_b));
+    memset(page_c, 0xcc, sizeof(page_c));
+    ck_assert_ptr_nonnull(f);
+    xm_stream_init(&st, fileno(f), "compat test");
+    /* preamble */
+    cfg_len = config_blob(cfg, json, true);
+    ck_assert_int_eq(xm_xc_split_config(cfg, cfg_len, &cj, &rest, &rest_len,
+                                        &dtype), 0);
+    ck_assert_int_eq(xm_xl_savefile_build(cj, strlen(cj),
+                                          XM_XL_SAVE_MANDATORY_CONFIG_JSON |
+                                              XM_XL_SAVE_MANDATORY_STREAMV2,
+                                          &hdr, &hdr_len), 0);
+    xm_xc_start_bytes(start, dtype, 4, 17);
+    v[0] = (struct iovec){ hdr, hdr_len };
+    v[1] = (struct iovec){ start, sizeof(start) };
+    ck_assert_int_eq(xm_stream_write_raw(&st, v, 2, "header"), 0);
+    v[0] = (struct iovec){ (void *)rest, rest_len };
+    ck_assert_int_eq(xm_stream_write_raw(&st, v, 1, "static data"), 0);
+    /* two passes, then the state and the end */
+    put_pages(&st, w1, 3, p1);
+    put_pages(&st, w2, 1, p2);
+    vcpu_len = rec(vcpu, XM_XC_REC_X86_PV_VCPU_BASIC, 20, 0x42);
+    v[0] = (struct iovec){ vcpu, vcpu_len };
+    ck_assert_int_eq(xm_stream_write_raw(&st, v, 1, "vCPU state"), 0);
+    xm_xc_end_bytes(end);
+    v[0] = (struct iovec){ end, sizeof(end) };
+    ck_assert_int_eq(xm_stream_write_raw(&st, v, 1, "END"), 0);
+    ck_assert_int_eq(xm_stream_error(&st), 0);
+
+    /* read it back */
+    len = (size_t)lseek(fileno(f), 0, SEEK_END);
+    ck_assert_uint_eq(len, st.offset);
+    buf = malloc(len);
+    ck_assert_int_eq(pread(fileno(f), buf, len, 0), (ssize_t)len);
+    ck_assert_int_eq(xm_xl_savefile_parse(buf, len, &sf, NULL, why,
+                                          sizeof(why)), 0);
+    ck_assert(sf.json && sf.streamv2);
+    ck_assert_str_eq(sf.config, json);
+    off = sf.stream_offset;
+    xm_xl_savefile_dispose(&sf);
+    ck_assert_mem_eq(buf + off, start, sizeof(start));
+    off += sizeof(start);
+    /* records up to the two END records, which close the stream */
+    ck_assert_mem_eq(buf + len - XM_XC_END_LEN, end, XM_XC_END_LEN);
+    ck_assert_int_eq(xm_xc_check_records(buf + off, len - XM_XC_END_LEN - off,
+                                         &n, why, sizeof(why)), 0);
+    ck_assert_uint_eq(n, 2 + 2 + 1); /* PV_INFO, SDE, 2 PAGE_DATA, vCPU */
+    ck_assert_mem_eq(buf + off, rest, rest_len);
+    off += rest_len;
+    /* the first PAGE_DATA: 3 words, the pages of the two with data */
+    r = buf + off;
+    memcpy(&type, r, 4);
+    memcpy(&rlen, r + 4, 4);
+    memcpy(&count, r + 8, 4);
+    ck_assert_uint_eq(type, XM_XC_REC_PAGE_DATA);
+    ck_assert_uint_eq(rlen, 8 + 3 * 8 + 2 * 4096);
+    ck_assert_uint_eq(count, 3);
+    ck_assert_mem_eq(r + 16, w1, sizeof(w1));
+    ck_assert_mem_eq(r + 16 + 24, page_a, 4096);
+    ck_assert_mem_eq(r + 16 + 24 + 4096, page_b, 4096);
+    off += 8 + rlen;
+    /* the second pass: pfn 0x10 again, its new content */
+    r = buf + off;
+    memcpy(&rlen, r + 4, 4);
+    memcpy(&count, r + 8, 4);
+    ck_assert_uint_eq(count, 1);
+    ck_assert_mem_eq(r + 16, w2, sizeof(w2));
+    ck_assert_mem_eq(r + 24, page_c, 4096);
+    off += 8 + rlen;
+    ck_assert_mem_eq(buf + off, vcpu, vcpu_len);
+    ck_assert_uint_eq(off + vcpu_len + XM_XC_END_LEN, len);
+    xm_stream_dispose(&st);
+    free(hdr);
+    free(buf);
+    fclose(f);
+}
+END_TEST
+
+START_TEST(test_write_raw_closed_reader)
+{
+    char buf[64] = { 0 };
+    struct iovec v = { buf, sizeof(buf) };
+    struct xm_stream st;
+    int p[2];
+
+    signal(SIGPIPE, SIG_IGN);
+    ck_assert_int_eq(pipe(p), 0);
+    xm_stream_init(&st, p[1], "migration stream");
+    ck_assert_int_eq(xm_stream_write_raw(&st, &v, 1, "PAGE_DATA record"), 0);
+    ck_assert_uint_eq(st.offset, 64);
+    close(p[0]);
+    ck_assert_int_eq(xm_stream_write_raw(&st, &v, 1, "PAGE_DATA record"),
+                     -EPIPE);
+    ck_assert_msg(strstr(xm_stream_error_msg(&st),
+                         "PAGE_DATA record at offset 0x40"),
+                  "%s", xm_stream_error_msg(&st));
+    /* sticky: the next write does not touch the fd */
+    ck_assert_int_eq(xm_stream_write_raw(&st, &v, 1, "END"), -EPIPE);
+    ck_assert_uint_eq(st.offset, 64);
+    close(p[1]);
+    xm_stream_dispose(&st);
+}
+END_TEST
+
 static Suite *xc_stream_suite(void)
 {
     Suite *s = suite_create("xc-stream");
@@ -301,6 +570,9 @@ static Suite *xc_stream_suite(void)
     tcase_add_test(tc, test_page_head);
     tcase_add_test(tc, test_read_exact_eof);
     tcase_add_test(tc, test_writev_many);
+    tcase_add_test(tc, test_page_iov);
+    tcase_add_test(tc, test_split_config);
+    tcase_add_test(tc, test_compat_stream_round_trip);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
@@ -314,6 +586,9 @@ static Suite *xc_stream_suite(void)
     tcase_add_test(tc, test_records_bad_padding);
     tcase_add_test(tc, test_page_head_errors);
     tcase_add_test(tc, test_write_closed_reader);
+    tcase_add_test(tc, test_page_iov_errors);
+    tcase_add_test(tc, test_split_config_errors);
+    tcase_add_test(tc, test_write_raw_closed_reader);
     suite_add_tcase(s, tc);
     return s;
 }

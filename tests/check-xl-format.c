@@ -2,7 +2,8 @@
  * check-xl-format.c - Check suite for xl-format.c: the xl save-file
  * header as xl writes it, each kind of corruption (magic, byte order,
  * mandatory flags, optional data, config), truncation at every length,
- * and reading it from a file descriptor.
+ * reading it from a file descriptor, and reading xl's handshake
+ * messages (right, wrong, cut, late).
  */
 #include <check.h>
 #include <errno.h>
@@ -367,6 +368,64 @@ START_TEST(test_read_corrupt)
 }
 END_TEST
 
+/* Feed @bytes (@len) into a pipe, close it unless @keep_open, read
+ * @msg from it with xm_xl_read_message() (1 s timeout). */
+static int read_msg(const void *bytes, size_t len, bool keep_open,
+                    const char *msg, size_t msg_len)
+{
+    int p[2], rc;
+
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(write(p[1], bytes, len), (ssize_t)len);
+    if (!keep_open)
+        close(p[1]);
+    rc = xm_xl_read_message(NULL, p[0], "the xl receiver", msg, msg_len,
+                            "ready message", 1);
+    close(p[0]);
+    if (keep_open)
+        close(p[1]);
+    return rc;
+}
+
+START_TEST(test_read_message)
+{
+    static const char ready[] = XM_XL_MIG_READY;
+    char two[2 * sizeof(ready)];
+
+    ck_assert_int_eq(read_msg(ready, sizeof(ready), false, ready,
+                              sizeof(ready)), 0);
+    /* the banner goes without its NUL */
+    ck_assert_int_eq(read_msg(XM_XL_MIG_BANNER, XM_XL_MIG_BANNER_LEN, false,
+                              XM_XL_MIG_BANNER, XM_XL_MIG_BANNER_LEN), 0);
+    /* exactly its length is taken: what follows stays for the next read */
+    memcpy(two, ready, sizeof(ready));
+    memcpy(two + sizeof(ready), ready, sizeof(ready));
+    ck_assert_int_eq(read_msg(two, sizeof(two), true, ready, sizeof(ready)),
+                     0);
+}
+END_TEST
+
+START_TEST(test_read_message_errors)
+{
+    static const char ready[] = XM_XL_MIG_READY;
+    static const char go[] = XM_XL_MIG_GO;
+
+    /* another message where this one was due */
+    ck_assert_int_eq(read_msg(go, sizeof(ready), false, ready,
+                              sizeof(ready)), -EPROTO);
+    /* the NUL missing, then the end of the connection */
+    ck_assert_int_eq(read_msg(ready, sizeof(ready) - 1, false, ready,
+                              sizeof(ready)), -EPIPE);
+    ck_assert_int_eq(read_msg("", 0, false, ready, sizeof(ready)), -EPIPE);
+    /* nothing at all within the timeout (1 s) */
+    ck_assert_int_eq(read_msg("", 0, true, ready, sizeof(ready)),
+                     -ETIMEDOUT);
+    /* longer than any of xl's messages */
+    ck_assert_int_eq(read_msg("", 0, false, ready, XM_XL_MIG_MSG_MAX + 1),
+                     -EINVAL);
+}
+END_TEST
+
 static Suite *xl_format_suite(void)
 {
     Suite *s = suite_create("xl-format");
@@ -381,6 +440,7 @@ static Suite *xl_format_suite(void)
     tcase_add_test(tc, test_trailing_optdata);
     tcase_add_test(tc, test_migration_strings);
     tcase_add_test(tc, test_read_from_fd);
+    tcase_add_test(tc, test_read_message);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
@@ -399,6 +459,7 @@ static Suite *xl_format_suite(void)
     tcase_add_test(tc, test_config_inner_nul);
     tcase_add_test(tc, test_config_empty);
     tcase_add_test(tc, test_read_corrupt);
+    tcase_add_test(tc, test_read_message_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,6 +7,8 @@
  * one connection (or uses its own stdin/stdout) and runs xm_receive().
  * migrate-receive --xl instead acts as `xl migrate-receive` on stdin and
  * stdout, so stock `xl migrate` can send to this host (cmd-xl.c).
+ * migrate --compat is the other direction: Xen's stream and xl's
+ * handshake, by default to "xl migrate-receive" on the far end of -s.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,7 +24,7 @@ enum {
     OPT_DOWNTIME = 256, OPT_MAX_ITER, OPT_MAX_TIME, OPT_MAX_BW,
     OPT_NO_THROTTLE, OPT_TH_INITIAL, OPT_TH_INCREMENT, OPT_TH_MAX,
     OPT_TH_TRIGGER, OPT_VERIFY, OPT_NOT_LIVE, OPT_JSON, OPT_RENAME,
-    OPT_PORT_FILE, OPT_COMPRESS, OPT_TIMEOUT, OPT_XL,
+    OPT_PORT_FILE, OPT_COMPRESS, OPT_TIMEOUT, OPT_XL, OPT_COMPAT,
 };
 
 /* --timeout SECONDS into *@v_r; false on a bad value. */
@@ -145,12 +147,14 @@ int main_migrate(int argc, char **argv)
         { "compress", required_argument, NULL, OPT_COMPRESS },
         { "not-live", no_argument, NULL, OPT_NOT_LIVE },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "compat", no_argument, NULL, OPT_COMPAT },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const struct cmd_spec *self = cmd_find("migrate");
-    const char *ssh = NULL, *receiver = "xenmig migrate-receive";
+    const char *ssh = NULL, *receiver = NULL;
+    bool encodings = false;
     struct xm_migrate_params p;
     struct xm_backend *be = NULL;
     struct cli_report rep;
@@ -172,10 +176,14 @@ int main_migrate(int argc, char **argv)
         case OPT_JSON:
             json = true;
             break;
+        case OPT_COMPAT:
+            p.compat = true;
+            break;
         case 'h':
             cmd_usage(self, true);
             return 0;
         default:
+            encodings |= opt == OPT_COMPRESS || opt == OPT_VERIFY;
             if (opt != '?' && policy_option(opt, &p))
                 break;
             cmd_usage(self, false);
@@ -186,6 +194,12 @@ int main_migrate(int argc, char **argv)
         cmd_usage(self, false);
         return 2;
     }
+    if (p.compat && encodings) {
+        fprintf(stderr, "xenmig: --compat sends Xen's standard stream, which has no --compress or --verify\n");
+        return 2;
+    }
+    if (!receiver)
+        receiver = p.compat ? "xl migrate-receive" : "xenmig migrate-receive";
     cli_catch_signals();
     if (cli_open_backend(&be) || cli_domain(be, argv[optind], &domid))
         goto out;

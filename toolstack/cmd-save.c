@@ -9,6 +9,9 @@
  * second save to the same FILE is refused, and one left by a killed save
  * (unlocked) is overwritten.
  *
+ * save --compat writes an `xl save` file instead (xl's header, the
+ * config, a libxl v2 stream): stock `xl restore` takes it.
+ *
  * restore also takes an `xl save` file (told apart by its magic): that
  * one is restored by libxl itself (cmd-xl.c).
  */
@@ -24,7 +27,7 @@
 #include "cli.h"
 #include "xl-format.h"
 
-enum { OPT_VERIFY = 256, OPT_JSON, OPT_RENAME, OPT_COMPRESS };
+enum { OPT_VERIFY = 256, OPT_JSON, OPT_RENAME, OPT_COMPRESS, OPT_COMPAT };
 
 int main_save(int argc, char **argv)
 {
@@ -32,11 +35,13 @@ int main_save(int argc, char **argv)
         { "checkpoint", no_argument, NULL, 'c' },
         { "verify", no_argument, NULL, OPT_VERIFY },
         { "compress", required_argument, NULL, OPT_COMPRESS },
+        { "compat", no_argument, NULL, OPT_COMPAT },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const struct cmd_spec *self = cmd_find("save");
+    bool encodings = false;
     struct xm_migrate_params p;
     struct xm_backend *be = NULL;
     struct cli_report rep;
@@ -56,10 +61,15 @@ int main_save(int argc, char **argv)
             break;
         case OPT_VERIFY:
             p.verify = true;
+            encodings = true;
             break;
         case OPT_COMPRESS:
             if (!cli_parse_compress(optarg, &p))
                 return 2;
+            encodings = true;
+            break;
+        case OPT_COMPAT:
+            p.compat = true;
             break;
         case OPT_JSON:
             json = true;
@@ -74,6 +84,10 @@ int main_save(int argc, char **argv)
     }
     if (argc - optind != 2) {
         cmd_usage(self, false);
+        return 2;
+    }
+    if (p.compat && encodings) {
+        fprintf(stderr, "xenmig: --compat writes an xl save file, which has no --compress or --verify\n");
         return 2;
     }
     cli_catch_signals();

@@ -39,12 +39,13 @@ const struct cmd_spec cmd_table[] = {
     { "migrate", main_migrate, "move a running domain to another host",
       "[OPTIONS] DOMAIN HOST[:PORT]",
       "  -s, --ssh COMMAND       reach the receiver by running 'COMMAND HOST RECEIVER' (e.g. ssh) instead of TCP\n"
-      "  -C, --receiver CMD      the receiving command for -s ('xenmig migrate-receive')\n"
+      "  -C, --receiver CMD      the receiving command for -s ('xenmig migrate-receive'; with --compat 'xl migrate-receive')\n"
       MIGRATE_POLICY_OPTIONS
       "  --compress SPEC         page encodings: auto, none, zero, delta, lz4[:LEVEL], zstd[:LEVEL] (auto)\n"
       "  --verify                compare RAM digests of source and destination while paused\n"
       "  --not-live              suspend the domain first, then copy (no pre-copy)\n"
       "  --timeout S             give up when the receiver is silent for S seconds (60; 0: never)\n"
+      "  --compat                send Xen's standard stream with xl's handshake, for stock 'xl migrate-receive' (no --compress, no --verify)\n"
       "  --json                  machine-readable summary\n" },
     { "migrate-receive", main_migrate_receive,
       "receive a migrating domain (on the destination)",
@@ -57,10 +58,11 @@ const struct cmd_spec cmd_table[] = {
       "  --json                  machine-readable summary\n"
       "  --xl                    act as 'xl migrate-receive' on stdin/stdout, for stock 'xl migrate' (-F, -e, -d accepted)\n" },
     { "save", main_save, "save a domain to a file and destroy it",
-      "[-c] [--compress SPEC] [--verify] [--json] DOMAIN FILE",
+      "[-c] [--compress SPEC] [--verify] [--compat] [--json] DOMAIN FILE",
       "  -c, --checkpoint        leave the domain running after saving\n"
       "  --compress SPEC         page encodings, as for migrate (auto)\n"
       "  --verify                store a RAM digest, checked on restore\n"
+      "  --compat                write an 'xl save' file, for stock 'xl restore' (no --compress, no --verify)\n"
       "  --json                  machine-readable summary\n" },
     { "restore", main_restore,
       "create a domain from a saved file (xenmig's, or an 'xl save' file)",

@@ -36,6 +36,12 @@
 #   xr_stayed NAME WHAT after a move that failed: still domid XR_OLD, one
 #                       copy running, the counter passing XR_C0, the fixed
 #                       region intact; logs WHAT
+#   xr_wait_gone NAME SECONDS WHAT [LOG]
+#                       wait until no domain is named NAME (a receiver
+#                       cleaning up after WHAT), at most SECONDS; else
+#                       print LOG and xl list and fail
+#   xr_json_field FILE KEY
+#                       a number from xenmig's --json summary in FILE
 #   xr_max_gap NAME [AFTER_N [real|mono]]
 #                       the longest gap (s) between consecutive workload
 #                       lines on its consoles (guest-NAME*.log: the
@@ -145,6 +151,22 @@ xr_assert_one_running() {
     esac
     _xr_others=$(awk -v n="$1" 'index($1, n "--") == 1' "$XR_TMP/xl-list.txt")
     [ -z "$_xr_others" ] || { cat "$XR_TMP/xl-list.txt"; xr_fail "left-over domains: $_xr_others"; }
+}
+
+xr_wait_gone() {
+    _xr_t0=$(xr_now)
+    while xl domid "$1" >/dev/null 2>&1; do
+        if awk -v a="$_xr_t0" -v b="$(xr_now)" -v s="$2" 'BEGIN { exit !(b - a > s) }'; then
+            [ -z "${4:-}" ] || cat "$4"
+            xl list
+            xr_fail "$1 still exists $2 s after $3"
+        fi
+        sleep 1
+    done
+}
+
+xr_json_field() {
+    tr -d '\n ' < "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: -f2
 }
 
 xr_assert_none() {

@@ -22,10 +22,6 @@ set -eu
 D=xmig
 trap 'xr_destroy "$D" >/dev/null 2>&1 || true' EXIT
 
-json_field() {   # FILE KEY: a number from xenmig's --json summary
-    tr -d '\n ' < "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: -f2
-}
-
 migrate() {   # WHAT ARGS...
     what=$1
     shift
@@ -38,7 +34,7 @@ migrate() {   # WHAT ARGS...
     }
     j=$XENMIG_OUT/$what.json
     xr_export "$j" "$XENMIG_OUT/$what.log"
-    xr_log "$what took $(xr_since "$t0") s: total $(json_field "$j" total_ms) ms, downtime $(json_field "$j" downtime_ms) ms, $(json_field "$j" bytes) bytes, $(json_field "$j" iterations) iterations"
+    xr_log "$what took $(xr_since "$t0") s: total $(xr_json_field "$j" total_ms) ms, downtime $(xr_json_field "$j" downtime_ms) ms, $(xr_json_field "$j" bytes) bytes, $(xr_json_field "$j" iterations) iterations"
     xr_moved "$D" "$what"
 }
 
@@ -55,14 +51,7 @@ for point in iteration:1 stop-and-copy; do
         xr_fail "a migration whose sender died at $point succeeded"
     fi
     # the receiver sees the stream end and destroys what it built
-    t0=$(xr_now)
-    while xl domid "$D--incoming" >/dev/null 2>&1; do
-        if awk -v a="$t0" -v b="$(xr_now)" 'BEGIN { exit !(b - a > 120) }'; then
-            cat "$log"; xl list
-            xr_fail "$D--incoming still exists 120 s after its sender died at $point"
-        fi
-        sleep 1
-    done
+    xr_wait_gone "$D--incoming" 120 "its sender died at $point" "$log"
     xenmig recover "$D" >>"$log" 2>&1 || {
         cat "$log"; xr_fail "xenmig recover $D failed after a sender died at $point"
     }
