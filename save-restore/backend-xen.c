@@ -93,6 +93,10 @@ struct incoming {
     struct xm_xen_restore *r;     /* the stream into libxl */
     bool committed;               /* built, paused: ours to destroy now */
     int err;                      /* first error of an unmap() */
+    uint64_t *words;              /* a batch's pfn | type << 60 */
+    void *buf;                    /* a batch's pages: kept, not freed */
+    unsigned cap;                 /* pages buf holds */
+    bool busy;                    /* a map() holds buf */
 };
 
 /* What one map() handed out. */
@@ -100,8 +104,8 @@ struct map_handle {
     void *base;                   /* the foreign mapping, or NULL */
     unsigned nr_mapped;           /* its pages */
     struct incoming *in;          /* receiver: whose pages these are */
-    uint64_t *words;              /* receiver: pfn | type << 60 */
-    void *buf;                    /* receiver: the pages, zeroed */
+    uint64_t *words;              /* receiver: pfn | type << 60 (in's) */
+    void *buf;                    /* receiver: the pages, zeroed (in's) */
     unsigned n;                   /* entries in copies */
     void *copies[];               /* private pages to free, or NULL */
 };
@@ -1277,10 +1281,10 @@ static void xen_unmap(struct xm_backend *be, void *handle, unsigned n)
 
     if (!h)
         return;
-    if (h->in)
+    if (h->in) {
         incoming_pages(to_xen(be), h);
-    free(h->words);
-    free(h->buf);
+        h->in->busy = false;
+    }
     if (h->base)
         xenforeignmemory_unmap(to_xen(be)->fmem, h->base, h->nr_mapped);
     for (i = 0; i < h->n; i++)
@@ -1771,6 +1775,8 @@ static void incoming_drop(struct xen_backend *x, struct incoming *in)
         }
     }
     xm_xen_restore_dispose(in->r);
+    free(in->words);
+    free(in->buf);
     free(in);
 }
 
@@ -1801,13 +1807,37 @@ static int map_incoming(struct xen_backend *x, uint32_t domid,
         return -ESRCH;
     if (in->err)
         return in->err;
-    h->words = malloc(n * sizeof(*h->words));
-    h->buf = aligned_alloc(PAGE, (size_t)n * PAGE);
-    if (!h->words || !h->buf) {
+    if (in->busy) {
         LOGD(x->be.lg, XM_LOG_ERROR, domid,
-             "out of memory for %u pages of domain %u", n, domid);
-        return -ENOMEM;
+             "cannot map pages of domain %u: its previous batch is still mapped",
+             domid);
+        return -EBUSY;
     }
+    /*
+     * One buffer per incoming domain, grown when needed and kept: in a PV
+     * dom0 every first touch of a fresh page is a fault and a page-table
+     * update through Xen, so a buffer allocated and freed per batch cost
+     * more than the pages' copy.
+     */
+    if (n > in->cap) {
+        uint64_t *w = realloc(in->words, n * sizeof(*w));
+        void *b = aligned_alloc(PAGE, (size_t)n * PAGE);
+
+        if (w)
+            in->words = w;
+        if (!w || !b) {
+            free(b);
+            LOGD(x->be.lg, XM_LOG_ERROR, domid,
+                 "out of memory for %u pages of domain %u", n, domid);
+            return -ENOMEM;
+        }
+        free(in->buf);
+        in->buf = b;
+        in->cap = n;
+    }
+    in->busy = true;
+    h->words = in->words;
+    h->buf = in->buf;
     /* restore.c writes only what is not already zero */
     memset(h->buf, 0, (size_t)n * PAGE);
     memcpy(h->words, words, n * sizeof(*words));
