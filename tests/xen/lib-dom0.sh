@@ -10,9 +10,9 @@
 # and prints "xmw n=<pass> mono=<s> real=<s>" on its console, which
 # xenconsoled logs to /var/log/xen/console/guest-<name>.log.
 #
-#   xr_start_domu NAME [MEM_MIB [RW_MIB:FIXED_MIB]]
-#                       create it (default 256 MiB, 48:16) and wait until
-#                       its workload reports; prints how long it took
+#   xr_start_domu NAME [MEM_MIB [RW_MIB:FIXED_MIB [VCPUS]]]
+#                       create it (default 256 MiB, 48:16, 1 vCPU) and wait
+#                       until its workload reports; prints how long it took
 #   xr_domid NAME       its domid (fails if there is none)
 #   xr_data NAME KEY    /local/domain/<its domid>/data/KEY ("" if unset)
 #   xr_counter NAME     data/counter
@@ -71,7 +71,7 @@ xr_fail() { echo "FAIL: $*"; exit 1; }
 xr_now() { cut -d' ' -f1 /proc/uptime; }
 xr_since() { awk -v a="$1" -v b="$(xr_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-xr_config() {   # NAME MEM RW:FIXED -> path of an xl config
+xr_config() {   # NAME MEM RW:FIXED VCPUS -> path of an xl config
     _xr_cfg=$XR_TMP/$1.cfg
     cat > "$_xr_cfg" <<EOF
 name = "$1"
@@ -81,7 +81,7 @@ ramdisk = "$XR_IMAGES/domu-initramfs.gz"
 extra = "console=hvc0 xmw=$3 quiet"
 memory = $2
 maxmem = $2
-vcpus = 1
+vcpus = $4
 on_crash = "preserve"
 EOF
     echo "$_xr_cfg"
@@ -120,8 +120,8 @@ xr_wait_counter() {
 }
 
 xr_start_domu() {
-    _xr_name=$1 _xr_mem=${2:-256} _xr_wl=${3:-48:16}
-    _xr_cfg=$(xr_config "$_xr_name" "$_xr_mem" "$_xr_wl")
+    _xr_name=$1 _xr_mem=${2:-256} _xr_wl=${3:-48:16} _xr_vcpus=${4:-1}
+    _xr_cfg=$(xr_config "$_xr_name" "$_xr_mem" "$_xr_wl" "$_xr_vcpus")
     _xr_t0=$(xr_now)
     xl create "$_xr_cfg" >"$XR_TMP/$_xr_name.create.log" 2>&1 || {
         cat "$XR_TMP/$_xr_name.create.log"
