@@ -172,9 +172,10 @@ int main(int argc, char **argv)
     report("fresh_shmem_write_bytes_per_s", len, best);
 
     /*
-     * The same fresh memory written with pwrite() of whole pages, as the
-     * sim receiver now does (backend.h, write_pages): shmem clears a new
-     * page on a fault but not under a write that fills it.
+     * The same fresh memory written with pwrite() of whole pages: shmem
+     * clears a new page on a fault but not under a write that fills it
+     * (bench/README.md, "The receiver and fresh guest memory", for why
+     * the receiver does not do this).
      */
     for (best = UINT64_MAX, i = 0; i < runs; i++) {
         int fd = memfd_create("membench", MFD_CLOEXEC);

@@ -7,23 +7,18 @@
  *
  * Guest RAM: the first map() of a domain asks simd for its RAM memfd and
  * mmaps all of it once; every map() then only computes pointers into that
- * mapping, and unmap() does nothing. The mapping (and the memfd, which
- * write_pages() writes) goes at close() or when this instance destroys
- * the domain.
+ * mapping, and unmap() does nothing. The mapping goes at close() or when
+ * this instance destroys the domain.
  * Dirty bitmap: a memfd shared with simd (sent once, regrown as needed);
  * DIRTY fills it and we copy it out to the caller.
  */
-#include <assert.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -37,30 +32,21 @@ struct sim_map {
     uint8_t *base;                /* all of its RAM */
     uint64_t nr_pfns;             /* pages mapped */
     bool writable;                /* mapped PROT_WRITE too */
-    int fd;                       /* the RAM memfd, for write_pages() */
     struct populate *pop;         /* faulting it in, or NULL */
 };
 
 /*
  * Faulting a whole mapping in, in the background: a migration touches
  * every page, one populate call per chunk is several times cheaper than a
- * fault per page, and done by a thread it overlaps with the transfer
- * instead of holding it up.
- * A receiver's (writable) mapping is populated only behind its writes:
- * faulting in a page the guest has not used yet makes the kernel clear it
- * first, which write_pages() avoids by writing the file; a page written
- * that way is only mapped (no clearing), so that later passes, the one in
- * the downtime above all, store through the mapping at memcpy cost rather
- * than a system call per scattered page. Pages the receiver skipped below
- * its writes (zero pages) are cleared there, in the background.
+ * fault per page (and for a receiver each first fault also clears the
+ * page), and done by a thread it overlaps with the transfer instead of
+ * holding it up.
  */
 struct populate {
     uint8_t *base;                /* the mapping */
     size_t len;                   /* its length */
     int advice;                   /* MADV_POPULATE_READ or _WRITE */
     volatile bool stop;           /* the mapping is going away */
-    _Atomic size_t limit;         /* populate no further (bytes) */
-    _Atomic size_t done;          /* bytes from 0 populated */
     pthread_t tid;                /* the thread doing it */
 };
 
@@ -263,19 +249,12 @@ fail:
 static void *populate_main(void *arg)
 {
     struct populate *p = arg;
-    size_t off = 0, lim, n;
+    size_t off;
 
-    while (off < p->len && !p->stop) {
-        lim = atomic_load(&p->limit);
-        if (off >= lim) {
-            usleep(1000); /* for the receiver to write further */
-            continue;
-        }
-        n = lim - off < POPULATE_CHUNK ? lim - off : POPULATE_CHUNK;
-        madvise(p->base + off, n, p->advice);
-        off += n;
-        atomic_store(&p->done, off);
-    }
+    for (off = 0; off < p->len && !p->stop; off += POPULATE_CHUNK)
+        madvise(p->base + off, p->len - off < POPULATE_CHUNK
+                                   ? p->len - off : POPULATE_CHUNK,
+                p->advice);
     return NULL;
 }
 
@@ -289,8 +268,6 @@ static void populate_start(struct sim_map *m)
     p->base = m->base;
     p->len = m->nr_pfns * PAGE;
     p->advice = m->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-    atomic_init(&p->limit, m->writable ? 0 : p->len);
-    atomic_init(&p->done, 0);
     if (pthread_create(&p->tid, NULL, populate_main, p)) {
         free(p);
         return;
@@ -298,7 +275,7 @@ static void populate_start(struct sim_map *m)
     m->pop = p;
 }
 
-/* Stop and wait for it, before munmap. */
+/* Stop and wait for it: before munmap, or before a populate for write. */
 static void populate_stop(struct sim_map *m)
 {
     if (!m->pop)
@@ -319,7 +296,6 @@ static void sim_close(struct xm_backend *be)
     for (i = 0; i < s->nr_maps; i++) {
         populate_stop(&s->maps[i]);
         munmap(s->maps[i].base, s->maps[i].nr_pfns * PAGE);
-        close(s->maps[i].fd);
     }
     free(s->maps);
     if (s->bitmap)
@@ -534,9 +510,9 @@ static int ram_of(struct sim_backend *s, uint32_t domid, bool writable,
     }
     base = mmap(NULL, nr_pfns * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
                 fd, 0);
-    if (base == MAP_FAILED) {
-        rc = -errno;
-        close(fd);
+    rc = base == MAP_FAILED ? -errno : 0;
+    close(fd);
+    if (rc) {
         LOGED(s->be.lg, XM_LOG_ERROR, rc, domid,
               "cannot map the %llu pages of domain %u",
               (unsigned long long)nr_pfns, domid);
@@ -547,7 +523,6 @@ static int ram_of(struct sim_backend *s, uint32_t domid, bool writable,
     maps = realloc(s->maps, (s->nr_maps + 1) * sizeof(*maps));
     if (!maps) {
         munmap(base, nr_pfns * PAGE);
-        close(fd);
         LOGD(s->be.lg, XM_LOG_ERROR, domid,
              "out of memory mapping domain %u", domid);
         return -ENOMEM;
@@ -558,7 +533,6 @@ static int ram_of(struct sim_backend *s, uint32_t domid, bool writable,
     m->base = base;
     m->nr_pfns = nr_pfns;
     m->writable = writable;
-    m->fd = fd;
     m->pop = NULL;
     populate_start(m);
     *map_r = m;
@@ -573,7 +547,6 @@ static void drop_map(struct sim_backend *s, uint32_t domid)
         return;
     populate_stop(m);
     munmap(m->base, m->nr_pfns * PAGE);
-    close(m->fd);
     *m = s->maps[--s->nr_maps];
 }
 
@@ -606,94 +579,6 @@ static int sim_map(struct xm_backend *be, uint32_t domid,
 static void sim_unmap(struct xm_backend *be, void *handle, unsigned n)
 {
     /* the RAM stays mapped until close() or destroy() */
-}
-
-/* pwritev() all of @iov (@n entries, @len bytes) at @off, short or not. */
-static int pwritev_all(int fd, struct iovec *iov, int n, size_t len,
-                       off_t off)
-{
-    ssize_t r;
-
-    while (len) {
-        r = pwritev(fd, iov, n, off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r ? -errno : -ENOSPC;
-        len -= r;
-        off += r;
-        while (n && (size_t)r >= iov->iov_len) {
-            r -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n) {
-            iov->iov_base = (uint8_t *)iov->iov_base + r;
-            iov->iov_len -= r;
-        }
-    }
-    return 0;
-}
-
-/*
- * A page the populate thread has mapped already is stored through the
- * mapping; each run of adjacent pages in @dst beyond is one pwritev()
- * into the memory file (adjacent sources share an iovec), and lets the
- * populate thread follow up to its end.
- */
-static int sim_write_pages(struct xm_backend *be, void *handle,
-                           void *const *dst, const void *const *src,
-                           unsigned n)
-{
-    struct sim_backend *s = to_sim(be);
-    struct iovec iov[IOV_MAX];
-    struct sim_map *m = NULL;
-    size_t mapped;
-    unsigned i, k;
-    int niov, rc;
-
-    for (i = 0; i < s->nr_maps && !m; i++) {
-        if (s->maps[i].base == handle)
-            m = &s->maps[i];
-    }
-    assert(m && m->writable); /* a handle of a writable map() */
-    mapped = m->pop ? atomic_load(&m->pop->done) : 0;
-    for (k = 0; k < n;) {
-        uint8_t *first = dst[k];
-        size_t len = 0;
-
-        assert(first >= m->base && first < m->base + m->nr_pfns * PAGE);
-        if ((size_t)(first - m->base) + PAGE <= mapped) {
-            memcpy(first, src[k++], PAGE);
-            continue;
-        }
-        niov = 0;
-        do {
-            if (niov && (const uint8_t *)iov[niov - 1].iov_base +
-                                iov[niov - 1].iov_len == src[k]) {
-                iov[niov - 1].iov_len += PAGE;
-            } else if (niov < IOV_MAX) {
-                iov[niov].iov_base = (void *)src[k];
-                iov[niov++].iov_len = PAGE;
-            } else {
-                break;
-            }
-            len += PAGE;
-            k++;
-        } while (k < n && dst[k] == first + len);
-        rc = pwritev_all(m->fd, iov, niov, len, first - m->base);
-        if (!rc && m->pop &&
-            atomic_load(&m->pop->limit) < (size_t)(first - m->base) + len)
-            atomic_store(&m->pop->limit, (size_t)(first - m->base) + len);
-        if (rc) {
-            LOGED(be->lg, XM_LOG_ERROR, rc, m->domid,
-                  "cannot write %zu pages at pfn 0x%llx of domain %u",
-                  len / PAGE,
-                  (unsigned long long)((first - m->base) / PAGE), m->domid);
-            return rc;
-        }
-    }
-    return 0;
 }
 
 static int sim_page_types(struct xm_backend *be, uint32_t domid,
@@ -864,7 +749,6 @@ const struct xm_backend_ops xm_backend_sim_ops = {
     .dirty_bitmap = sim_dirty_bitmap,
     .map = sim_map,
     .unmap = sim_unmap,
-    .write_pages = sim_write_pages,
     .page_types = sim_page_types,
     .get_state = sim_get_state,
     .set_state = sim_set_state,

@@ -1286,18 +1286,6 @@ static void xen_unmap(struct xm_backend *be, void *handle, unsigned n)
     free(h);
 }
 
-/* Whole pages into an incoming map: its pages are a buffer, so copy. */
-static int xen_write_pages(struct xm_backend *be, void *handle,
-                           void *const *dst, const void *const *src,
-                           unsigned n)
-{
-    unsigned k;
-
-    for (k = 0; k < n; k++)
-        memcpy(dst[k], src[k], PAGE);
-    return 0;
-}
-
 /* ---- guest state as libxc records --------------------------------------- */
 
 /* A growing buffer of libxc records. */
@@ -1996,7 +1984,6 @@ const struct xm_backend_ops xm_backend_xen_ops = {
     .dirty_bitmap = xen_dirty_bitmap,
     .map = xen_map,
     .unmap = xen_unmap,
-    .write_pages = xen_write_pages,
     .page_types = xen_page_types,
     .get_state = xen_get_state,
     .set_state = xen_set_state,

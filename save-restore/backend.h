@@ -172,24 +172,6 @@ struct xm_backend_ops {
                void **handle_r);
     /* Undo one map(); @n is the count given to it. */
     void (*unmap)(struct xm_backend *be, void *handle, unsigned n);
-    /*
-     * Fill pages of a writable map() whole (the receiver's raw, zero and
-     * block-decoded pages): for k = 0 .. @n-1 in order, the XM_PAGE_SIZE
-     * bytes at @src[k] become the content of the page at @dst[k], one of
-     * the page pointers map() returned with @handle. The same as memcpy()
-     * of each page, and afterwards reads and stores through @dst[k] see
-     * the new bytes; what differs is the cost. xen copies (its map is a
-     * buffer that unmap() hands to libxc). sim writes the domain's memory
-     * file with pwritev(), adjacent pfns in one call: a store through the
-     * mapping into a page not yet used makes the kernel clear the page
-     * before the store, a write() that covers the page does not.
-     * Stores made this way bypass the mapping, so sim's log-dirty
-     * tracking (write faults) does not see them: for a domain being
-     * received only. @src pages need no alignment. Returns 0 or a
-     * negative errno (logged, naming the domain and pfn).
-     */
-    int (*write_pages)(struct xm_backend *be, void *handle,
-                       void *const *dst, const void *const *src, unsigned n);
 
     /*
      * Type of each page (enum xm_page_type) for @n pfns, as the receiver

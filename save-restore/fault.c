@@ -252,14 +252,6 @@ static void f_unmap(struct xm_backend *be, void *handle, unsigned n)
     real->unmap(be, handle, n);
 }
 
-static int f_write_pages(struct xm_backend *be, void *handle,
-                         void *const *dst, const void *const *src,
-                         unsigned n)
-{
-    FAULT(be, "write_pages");
-    return real->write_pages(be, handle, dst, src, n);
-}
-
 static int f_page_types(struct xm_backend *be, uint32_t domid,
                         const uint64_t *pfns, unsigned n, uint32_t *types_r)
 {
@@ -320,7 +312,6 @@ static struct xm_backend_ops fault_backend_ops = {
     .dirty_bitmap = f_dirty_bitmap,
     .map = f_map,
     .unmap = f_unmap,
-    .write_pages = f_write_pages,
     .page_types = f_page_types,
     .get_state = f_get_state,
     .set_state = f_set_state,

@@ -5,9 +5,7 @@
  *   1. image header; READY with the features we accept (live)
  *   2. FEATURES (the set in use), DOMAIN_HEADER, DOMAIN_CONFIG: the
  *      domain is created, paused, with zeroed RAM
- *   3. PAGES, any number, into guest memory: whole pages (raw, zero over
- *      a page that held data, decoded from a block) through the backend's
- *      write_pages(), a batch at a time; a delta applied in place
+ *   3. PAGES, any number, written straight into guest memory
  *   4. VCPU_STATE, PLATFORM_STATE, VERIFY (digest compared), END
  *   5. live: COMPLETE, wait for GO, unpause, DONE; file: unpause
  * Anything wrong (a record out of order, a bad CRC, a pfn out of range,
@@ -62,12 +60,7 @@ struct receiver {
     uint8_t enc[XM_PAGES_MAX + 8];     /* encodings */
     void *pages[XM_PAGES_MAX];         /* their mappings */
     int errs[XM_PAGES_MAX];            /* per-page map errors */
-    void *wdst[XM_PAGES_MAX];          /* whole pages to write: where */
-    const void *wsrc[XM_PAGES_MAX];    /* and from where */
-    unsigned nw;                       /* entries in wdst, wsrc */
-    unsigned raw_read, raw_queued;     /* raw pages read, and to read, into
-                                          raw */
-    uint8_t *raw;                      /* the batch's raw page data */
+    struct iovec iov[XM_PAGES_MAX];    /* where raw page data goes */
     uint8_t *block_in;                 /* a compressed block or a delta */
     uint8_t *block_out;                /* a block's decompressed pages */
     void *codec_state[2];              /* lz4, zstd decoders */
@@ -253,38 +246,12 @@ static int read_u32(struct receiver *r, uint32_t *v)
     return 0;
 }
 
-/* Read the raw pages queued so far (their data comes next). */
-static int flush_raw(struct receiver *r)
+/* Read the raw pages gathered in r->iov so far. */
+static int flush_raw(struct receiver *r, unsigned *niov)
 {
-    unsigned n = r->raw_queued - r->raw_read;
-
-    if (n && xm_stream_read_body(&r->in,
-                                 r->raw + (size_t)r->raw_read * XM_PAGE_SIZE,
-                                 (size_t)n * XM_PAGE_SIZE))
+    if (*niov && xm_stream_readv_body(&r->in, r->iov, *niov))
         return stream_fail(r, &r->in);
-    r->raw_read = r->raw_queued;
-    return 0;
-}
-
-/* Page @dst gets the page at @src when the batch is written. */
-static void queue_write(struct receiver *r, void *dst, const void *src)
-{
-    r->wdst[r->nw] = dst;
-    r->wsrc[r->nw++] = src;
-}
-
-/* Write the whole pages queued so far into guest memory. */
-static int flush_writes(struct receiver *r, void *handle)
-{
-    int rc = flush_raw(r);
-
-    if (rc || !r->nw)
-        return rc;
-    rc = r->be->ops->write_pages(r->be, handle, r->wdst, r->wsrc, r->nw);
-    if (rc)
-        return fail(r, rc, "cannot write %u pages into domain %u: %s",
-                    r->nw, r->domid, strerror(-rc));
-    r->nw = 0;
+    *niov = 0;
     return 0;
 }
 
@@ -325,7 +292,8 @@ static int read_block(struct receiver *r, uint8_t enc, unsigned pages,
 /*
  * Where the pages of this record's block of encoding @enc are decoded:
  * each block encoding has its own part of r->block_out (@nblock: pages
- * per encoding), so a record using both keeps both until written.
+ * per encoding). One buffer for both had a zstd block decoded over the
+ * lz4 pages still to be copied when a record interleaved the two.
  */
 static uint8_t *block_at(struct receiver *r, uint8_t enc,
                          const unsigned *nblock)
@@ -338,9 +306,8 @@ static uint8_t *block_at(struct receiver *r, uint8_t enc,
 /* A PAGES record, header already read: page data into guest memory. */
 static int on_pages(struct receiver *r, uint32_t len)
 {
-    static const uint8_t zero_page[XM_PAGE_SIZE];
     struct xm_rec_pages rp;
-    unsigned i, n, nblock[5] = { 0 }, used[5] = { 0 };
+    unsigned i, n, niov = 0, nblock[5] = { 0 }, used[5] = { 0 };
     void *handle = NULL;
     int rc;
 
@@ -388,7 +355,6 @@ static int on_pages(struct receiver *r, uint32_t len)
     if (rc)
         return fail(r, rc, "cannot map %u pages of domain %u for writing",
                     n, r->domid);
-    r->nw = r->raw_read = r->raw_queued = 0;
     /* The payload is in page order: read it front to back. */
     for (i = 0; i < n && !rc; i++) {
         uint64_t pfn = r->pfns[i];
@@ -403,26 +369,28 @@ static int on_pages(struct receiver *r, uint32_t len)
         }
         if (e == XM_ENC_RAW) {
             r->nonzero[pfn / BITS_PER_LONG] |= bit;
-            queue_write(r, pg,
-                        r->raw + (size_t)r->raw_queued++ * XM_PAGE_SIZE);
+            if (niov && (uint8_t *)r->iov[niov - 1].iov_base +
+                                r->iov[niov - 1].iov_len == pg) {
+                r->iov[niov - 1].iov_len += XM_PAGE_SIZE;
+            } else {
+                r->iov[niov].iov_base = pg;
+                r->iov[niov].iov_len = XM_PAGE_SIZE;
+                niov++;
+            }
             continue;
         }
         if (e == XM_ENC_ZERO) {
-            /* a page never written is zero already */
             if (r->nonzero[pfn / BITS_PER_LONG] & bit)
-                queue_write(r, pg, zero_page);
+                memset(pg, 0, XM_PAGE_SIZE);
             r->nonzero[pfn / BITS_PER_LONG] &= ~bit;
             continue;
         }
-        rc = flush_raw(r);
+        rc = flush_raw(r, &niov);
         if (rc)
             break;
         switch (e) {
         case XM_ENC_DELTA:
-            /* applied in place, to the page as the writes before left it */
-            rc = flush_writes(r, handle);
-            if (!rc)
-                rc = read_u32(r, &dlen);
+            rc = read_u32(r, &dlen);
             if (!rc && dlen > XM_DELTA_MAX)
                 rc = fail(r, -EPROTO,
                           "PAGES record at offset 0x%llx: delta of %u bytes for pfn 0x%llx",
@@ -441,14 +409,15 @@ static int on_pages(struct receiver *r, uint32_t len)
             if (used[e] == 0)
                 rc = read_block(r, e, nblock[e], pfn, block_at(r, e, nblock));
             if (!rc)
-                queue_write(r, pg, block_at(r, e, nblock) +
-                                       (size_t)used[e]++ * XM_PAGE_SIZE);
+                memcpy(pg, block_at(r, e, nblock) +
+                               (size_t)used[e]++ * XM_PAGE_SIZE,
+                       XM_PAGE_SIZE);
             r->nonzero[pfn / BITS_PER_LONG] |= bit;
             break;
         }
     }
     if (!rc)
-        rc = flush_writes(r, handle);
+        rc = flush_raw(r, &niov);
     if (!rc && xm_stream_end_record(&r->in))
         rc = stream_fail(r, &r->in);
     if (!rc) {
@@ -679,8 +648,7 @@ int xm_receive(struct xm_backend *be, struct xm_logger *lg, int rfd, int wfd,
     r->block_in = malloc(xm_codec_zstd.bound(XM_PAGES_MAX * XM_PAGE_SIZE) +
                          xm_codec_lz4.bound(XM_PAGES_MAX * XM_PAGE_SIZE));
     r->block_out = malloc((size_t)XM_PAGES_MAX * XM_PAGE_SIZE);
-    r->raw = malloc((size_t)XM_PAGES_MAX * XM_PAGE_SIZE);
-    if (!r->block_in || !r->block_out || !r->raw) {
+    if (!r->block_in || !r->block_out) {
         rc = fail(r, -ENOMEM, "out of memory for the page decoders");
         goto out;
     }
@@ -727,7 +695,6 @@ out:
     free(r->nonzero);
     free(r->block_in);
     free(r->block_out);
-    free(r->raw);
     if (r->codec_state[0])
         xm_codec_lz4.free_state(r->codec_state[0]);
     if (r->codec_state[1])

@@ -280,7 +280,6 @@ rbk()
 }
 rbk create:ENOSPC setup "cannot create"
 rbk map:ENOMEM "iteration 0" "cannot map"
-rbk write_pages:ENOSPC "iteration 0" "cannot write 1024 pages into domain"
 rbk set_state:EINVAL "the final state" "vCPU state"
 rbk commit:EIO "the hand-over" "cannot complete"
 rbk unpause:EIO "the hand-over" "cannot start"
