@@ -51,6 +51,7 @@ bench/tcpbench -t 3 > "$OUT/tcpbench.txt" || exit 1
 cat "$OUT/membench.txt" "$OUT/tcpbench.txt"
 memcpy=$(awk '/^memcpy/ { print $2; exit }' "$OUT/membench.txt")
 fresh=$(awk '/^fresh_shmem_write/ { print $2; exit }' "$OUT/membench.txt")
+freshpw=$(awk '/^fresh_shmem_pwrite/ { print $2; exit }' "$OUT/membench.txt")
 tcp=$(awk '/^tcp_loopback_bytes_per_s/ { print $2; exit }' "$OUT/tcpbench.txt")
 
 start_host()
@@ -112,10 +113,12 @@ run text-slow-none 1024 text uniform:20 --max-bandwidth 100 --compress none
 run text-slow-auto 1024 text uniform:20 --max-bandwidth 100
 run text-slow-zstd 1024 text uniform:20 --max-bandwidth 100 --compress zstd
 
-python3 - "$OUT" "$memcpy" "$tcp" "$MEM_MIB" "$fresh" <<'PY' | tee "$OUT/results.txt"
+python3 - "$OUT" "$memcpy" "$tcp" "$MEM_MIB" "$fresh" "$freshpw" <<'PY' | tee "$OUT/results.txt"
 import json, sys
 out, memcpy, tcp, mem, fresh = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], float(sys.argv[5])
-print(f"memcpy {memcpy/1e9:.2f} GB/s, loopback TCP {tcp/1e9:.2f} GB/s, fresh shared memory written {fresh/1e9:.2f} GB/s (same run)")
+freshpw = float(sys.argv[6])
+print(f"memcpy {memcpy/1e9:.2f} GB/s, loopback TCP {tcp/1e9:.2f} GB/s, fresh shared memory written {fresh/1e9:.2f} GB/s "
+      f"(with pwrite {freshpw/1e9:.2f} GB/s) (same run)")
 hdr = (f"{'run':<16} {'total s':>8} {'downtime ms':>12} {'MiB sent':>9} {'iters':>6} "
        f"{'throttle':>8} {'wire GB/s':>9} {'RAM GB/s':>8} {'wire/TCP':>8} {'RAM/memcpy':>10} {'RAM/fresh':>9}")
 print(f"guests of {mem} MiB with random-filled RAM, and 1 GiB of text-like RAM over a 100 MiB/s link")

@@ -257,10 +257,10 @@ static int flush_raw(struct receiver *r, unsigned *niov)
 
 /*
  * The block of encoding @enc in this record: read it and decompress all
- * @pages of it into r->block_out.
+ * @pages of it to @out.
  */
 static int read_block(struct receiver *r, uint8_t enc, unsigned pages,
-                      uint64_t first_pfn)
+                      uint64_t first_pfn, uint8_t *out)
 {
     const struct xm_block_codec_ops *o = block_ops(enc);
     unsigned k = enc == XM_ENC_LZ4 ? 0 : 1;
@@ -279,7 +279,7 @@ static int read_block(struct receiver *r, uint8_t enc, unsigned pages,
         return fail(r, rc, "cannot set up the %s decoder", o->name);
     if (xm_stream_read_body(&r->in, r->block_in, clen))
         return stream_fail(r, &r->in);
-    rc = o->decompress(r->codec_state[k], r->block_in, clen, r->block_out,
+    rc = o->decompress(r->codec_state[k], r->block_in, clen, out,
                        (size_t)pages * XM_PAGE_SIZE);
     if (rc)
         return fail(r, rc,
@@ -287,6 +287,20 @@ static int read_block(struct receiver *r, uint8_t enc, unsigned pages,
                     (unsigned long long)r->in.cur_offset, o->name,
                     (unsigned long long)first_pfn, pages - 1);
     return 0;
+}
+
+/*
+ * Where the pages of this record's block of encoding @enc are decoded:
+ * each block encoding has its own part of r->block_out (@nblock: pages
+ * per encoding). One buffer for both had a zstd block decoded over the
+ * lz4 pages still to be copied when a record interleaved the two.
+ */
+static uint8_t *block_at(struct receiver *r, uint8_t enc,
+                         const unsigned *nblock)
+{
+    size_t before = enc == XM_ENC_ZSTD ? nblock[XM_ENC_LZ4] : 0;
+
+    return r->block_out + before * XM_PAGE_SIZE;
 }
 
 /* A PAGES record, header already read: page data into guest memory. */
@@ -393,9 +407,10 @@ static int on_pages(struct receiver *r, uint32_t len)
             break;
         default: /* a block encoding: its pages come out in order */
             if (used[e] == 0)
-                rc = read_block(r, e, nblock[e], pfn);
+                rc = read_block(r, e, nblock[e], pfn, block_at(r, e, nblock));
             if (!rc)
-                memcpy(pg, r->block_out + (size_t)used[e]++ * XM_PAGE_SIZE,
+                memcpy(pg, block_at(r, e, nblock) +
+                               (size_t)used[e]++ * XM_PAGE_SIZE,
                        XM_PAGE_SIZE);
             r->nonzero[pfn / BITS_PER_LONG] |= bit;
             break;

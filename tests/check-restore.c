@@ -8,7 +8,11 @@
  * to xm_receive() as a restore would.
  *
  * core    a minimal stream restores with the right memory; an unknown
- *         optional record is skipped; a matching VERIFY passes
+ *         optional record is skipped; a matching VERIFY passes; four
+ *         passes of every encoding leave each page as last sent (zero
+ *         pages over pages that held data, a page sent twice in one
+ *         record, lz4 and zstd blocks interleaved in one record, runs of
+ *         adjacent and of scattered pfns)
  * errors  unknown mandatory record, encoding not agreed (zero, lz4),
  *         feature not offered, pfn past the end, records out of order,
  *         END before the vCPU state, a cut stream, another backend's
@@ -18,6 +22,7 @@
 #include <sys/mman.h>
 
 #include "backend.h"
+#include "codec.h"
 #include "private.h"
 #include "sim.h"
 #include "simhost.h"
@@ -49,7 +54,11 @@ struct shape {
     uint32_t count_override; /* if set: the PAGES count field */
     bool no_end;             /* stop before END */
     uint8_t page_enc;        /* pfn 1's encoding (RAW unless set) */
+    bool passes;             /* the pages are write_passes()'s */
 };
+
+/* What write_passes() sent: each page as its last copy left it. */
+static uint8_t model[NR_PFNS][XM_PAGE_SIZE];
 
 /* The page at pfn 1 holds this pattern; every other page is zero. */
 static void pattern(uint8_t *page)
@@ -150,6 +159,158 @@ static void write_pages(struct xm_stream *s, const struct shape *sh)
     ck_assert_int_eq(xm_stream_write_record(s, XM_REC_PAGES, iov, 4), 0);
 }
 
+/* Non-zero content for a page, different for each @seed. */
+static void content(uint8_t *page, unsigned seed)
+{
+    unsigned i;
+
+    for (i = 0; i < XM_PAGE_SIZE; i++)
+        page[i] = (uint8_t)((i / 16 + seed) * (seed | 1) + (i % 16)) | 1;
+}
+
+/*
+ * One PAGES record of pass @iteration: pfns[i] sent as enc[i], with
+ * @seed[i]'s content (a ZERO page none, a DELTA page its model copy with
+ * a few bytes changed), built as the spec says and applied to model[].
+ */
+static void send_record(struct xm_stream *s, unsigned iteration,
+                        const uint64_t *pfns, const uint8_t *enc,
+                        const unsigned *seed, unsigned n)
+{
+    static uint8_t payload[NR_PFNS * 2 * (XM_PAGE_SIZE + 64)];
+    static uint8_t block[2][NR_PFNS * 2 * XM_PAGE_SIZE];
+    struct xm_rec_pages rp = { .count = n, .iteration = iteration };
+    uint8_t encs[NR_PFNS * 2 + 8] = { 0 };
+    uint8_t page[XM_PAGE_SIZE];
+    unsigned i, j, nb[2] = { 0, 0 };
+    size_t len = 0;
+
+    ck_assert_uint_le(n, NR_PFNS * 2);
+    memcpy(encs, enc, n);
+    /* the pages of each block, in record order */
+    for (i = 0; i < n; i++) {
+        if (enc[i] == XM_ENC_LZ4 || enc[i] == XM_ENC_ZSTD) {
+            j = enc[i] == XM_ENC_ZSTD;
+            content(block[j] + (size_t)nb[j]++ * XM_PAGE_SIZE, seed[i]);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        uint8_t *m = model[pfns[i]];
+
+        switch (enc[i]) {
+        case XM_ENC_RAW:
+            content(m, seed[i]);
+            memcpy(payload + len, m, XM_PAGE_SIZE);
+            len += XM_PAGE_SIZE;
+            break;
+        case XM_ENC_ZERO:
+            memset(m, 0, XM_PAGE_SIZE);
+            break;
+        case XM_ENC_DELTA: {
+            int dlen;
+
+            memcpy(page, m, XM_PAGE_SIZE);
+            for (j = 0; j < 4; j++)
+                page[(seed[i] * 997 + j * 1031) % XM_PAGE_SIZE] ^= 0x5a;
+            dlen = xm_delta_encode(m, page, payload + len + 4);
+            ck_assert_int_gt(dlen, 0);
+            memcpy(payload + len, &dlen, 4); /* little-endian host */
+            len += 4 + (size_t)dlen;
+            memcpy(m, page, XM_PAGE_SIZE);
+            break;
+        }
+        default: {
+            const struct xm_block_codec_ops *o =
+                enc[i] == XM_ENC_LZ4 ? &xm_codec_lz4 : &xm_codec_zstd;
+            bool first = true;
+            void *st;
+            long clen;
+
+            content(m, seed[i]);
+            for (j = 0; j < i; j++)
+                first = first && enc[j] != enc[i];
+            if (!first)
+                break;
+            ck_assert_int_eq(o->new_state(0, &st), 0);
+            j = enc[i] == XM_ENC_ZSTD;
+            clen = o->compress(st, block[j], (size_t)nb[j] * XM_PAGE_SIZE,
+                               payload + len + 4, sizeof(payload) - len - 4);
+            o->free_state(st);
+            ck_assert_int_gt(clen, 0);
+            memcpy(payload + len, &clen, 4);
+            len += 4 + (size_t)clen;
+            break;
+        }
+        }
+    }
+    {
+        struct iovec iov[4] = {
+            { &rp, sizeof(rp) },
+            { (void *)pfns, n * sizeof(uint64_t) },
+            { encs, (n + 7) & ~7u },
+            { payload, len },
+        };
+
+        ck_assert_int_eq(xm_stream_write_record(s, XM_REC_PAGES, iov,
+                                                len ? 4 : 3), 0);
+    }
+}
+
+/*
+ * Four passes over pfns 1-15 (pfn 0 never sent) with every encoding,
+ * ending with model[] as the domain must hold it.
+ */
+static void write_passes(struct xm_stream *s)
+{
+    enum { R = XM_ENC_RAW, Z = XM_ENC_ZERO, D = XM_ENC_DELTA,
+           L = XM_ENC_LZ4, S = XM_ENC_ZSTD };
+    /*
+     * Pass 0: a run of four raw pages; zero pages never written; an lz4
+     * block and a zstd block interleaved, the zstd one decoded while lz4
+     * pages are still to come; pfns going down.
+     */
+    static const uint64_t p0[] = { 1, 2, 3, 4, 5, 6, 7, 8,
+                                   12, 11, 10, 9, 13, 14, 15 };
+    static const uint8_t e0[] = { R, R, R, R, Z, L, S, S,
+                                  S, L, L, R, Z, R, R };
+    static const unsigned s0[] = { 1, 2, 3, 4, 0, 6, 7, 8,
+                                   12, 11, 10, 9, 0, 14, 15 };
+    /*
+     * Pass 1: zero pages over pages that held data (raw, lz4, zstd; a
+     * run of two); a delta; pfn 10 raw and then a delta on that in the
+     * same record; a zero page that was zero; a new lz4 block.
+     */
+    static const uint64_t p1[] = { 1, 2, 3, 6, 8, 5, 14, 15,
+                                   10, 9, 10, 13, 11 };
+    static const uint8_t e1[] = { Z, D, R, Z, Z, R, Z, Z,
+                                  R, D, D, Z, L };
+    static const unsigned s1[] = { 0, 21, 23, 0, 0, 25, 0, 0,
+                                   30, 29, 31, 0, 41 };
+    /*
+     * Pass 2: data again over a zeroed page; zero over zero; zero over
+     * raw; lz4 and zstd interleaved again (nothing sends these pages
+     * after, so a block decoded over the other's pages would show); a
+     * delta.
+     */
+    static const uint64_t p2[] = { 1, 6, 3, 7, 4, 11, 13, 15, 9, 12, 14 };
+    static const uint8_t e2[] = { R, Z, Z, L, S, S, S, L, L, D, Z };
+    static const unsigned s2[] = { 51, 0, 0, 57, 54, 61, 63, 65, 59, 52, 0 };
+
+    /*
+     * Pass 3, no delta (so nothing waits for pass 2's writes first):
+     * zero over data, raw over raw, raw over a block's page.
+     */
+    static const uint64_t p3[] = { 1, 4, 7, 15 };
+    static const uint8_t e3[] = { Z, R, R, R };
+    static const unsigned s3[] = { 0, 74, 77, 75 };
+
+    memset(model, 0, sizeof(model));
+    send_record(s, 0, p0, e0, s0, XM_ARRAY_SIZE(p0));
+    send_record(s, 1, p1, e1, s1, XM_ARRAY_SIZE(p1));
+    send_record(s, 2, p2, e2, s2, XM_ARRAY_SIZE(p2));
+    send_record(s, 3, p3, e3, s3, XM_ARRAY_SIZE(p3));
+}
+
 /* Build the stream @sh describes in a memfd, positioned at 0. */
 static int make_stream(const struct shape *sh)
 {
@@ -174,7 +335,9 @@ static int make_stream(const struct shape *sh)
         write_pages(&s, sh);
     xm_stream_write_simple(&s, XM_REC_DOMAIN_CONFIG, cfg_blob,
                            (uint32_t)cfg_len);
-    if (!sh->pages_first)
+    if (sh->passes)
+        write_passes(&s);
+    else if (!sh->pages_first)
         write_pages(&s, sh);
     if (sh->extra_type)
         xm_stream_write_simple(&s, sh->extra_type, "junk", 4);
@@ -242,6 +405,30 @@ START_TEST(restores_minimal_stream)
     ck_assert_int_eq(memcmp(pages[1], want, XM_PAGE_SIZE), 0);
     ck_assert_int_eq(((uint8_t *)pages[2])[100], 0);
     be->ops->unmap(be, handle, 3);
+}
+END_TEST
+
+START_TEST(writes_every_page_as_last_sent)
+{
+    struct shape sh = good();
+    uint64_t pfns[NR_PFNS];
+    void *pages[NR_PFNS], *handle;
+    int errs[NR_PFNS];
+    uint32_t domid;
+    unsigned i;
+
+    sh.offer = sh.in_use = XM_FEAT_ZERO_PAGES | XM_FEAT_DELTA |
+                           XM_FEAT_LZ4 | XM_FEAT_ZSTD;
+    sh.passes = true;
+    ck_assert_int_eq(receive(&sh, &domid), 0);
+    for (i = 0; i < NR_PFNS; i++)
+        pfns[i] = i;
+    ck_assert_int_eq(be->ops->map(be, domid, pfns, NR_PFNS, false, pages,
+                                  errs, &handle), 0);
+    for (i = 0; i < NR_PFNS; i++)
+        ck_assert_msg(memcmp(pages[i], model[i], XM_PAGE_SIZE) == 0,
+                      "pfn %u differs from its last copy sent", i);
+    be->ops->unmap(be, handle, NR_PFNS);
 }
 END_TEST
 
@@ -408,6 +595,7 @@ static Suite *restore_suite(void)
     tcase_set_timeout(core, 30);
     tcase_set_timeout(errors, 30);
     tcase_add_test(core, restores_minimal_stream);
+    tcase_add_test(core, writes_every_page_as_last_sent);
     tcase_add_test(core, skips_unknown_optional_record);
     tcase_add_test(core, accepts_matching_verify);
     tcase_add_test(errors, rejects_unknown_mandatory_record);
