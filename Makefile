@@ -1,5 +1,5 @@
-# xenmig top-level Makefile: all, check, check-xen, soak, bench, fuzz, install,
-# uninstall, deb, rpm, clean.
+# xenmig top-level Makefile: all, check, check-xen, soak, bench, bench-xen,
+# fuzz, install, uninstall, deb, rpm, clean.
 # Sources are found by directory, so a new file needs no edit here:
 #   save-restore/*.c -> libxenmig.a      (the engine)
 #   sim/*.c          -> xenmig-simd       (the simulated hypervisor)
@@ -69,7 +69,8 @@ ifeq ($(HAVE_XEN),yes)
 XEN_CFLAGS   := -DHAVE_XEN $(call pc_cflags,$(XEN_PKGS))
 XEN_LIBS     := $(call pc_libs,$(XEN_PKGS))
 XEN_SKIP     :=
-XEN_TOOLS    := tests/xen/xl-refeed tests/xen/xen-backend-probe
+XEN_TOOLS    := tests/xen/xl-refeed tests/xen/xen-backend-probe \
+                tests/xen/wire-count
 else
 XEN_CFLAGS   :=
 XEN_LIBS     :=
@@ -223,6 +224,12 @@ soak: all
 bench: all
 	bench/run.sh
 
+# Stock xl migrate against xenmig on a busy and an idle PV domU, in one
+# boot of the real-Xen rig (bench/xen/run.sh, bench/README.md).
+bench-xen: all
+	tests/xen/build-images.sh
+	bench/xen/run.sh --no-make
+
 # Man pages go in uncompressed: the packaging compresses them.
 install: progs
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SIMD_DIR) \
@@ -291,10 +298,10 @@ rpm: $(TARBALL)
 clean:
 	rm -f save-restore/*.o sim/*.o toolstack/*.o $(LIB) sim/xenmig-simd \
 	    toolstack/xenmig toolstack/paths.h $(TESTS) $(BENCHES) \
-	    tests/xen/xl-refeed tests/xen/xen-backend-probe
+	    tests/xen/xl-refeed tests/xen/xen-backend-probe tests/xen/wire-count
 	rm -rf bench/out tests/out $(DIST) $(FUZZ_DIR)
 
 FORCE:
 
 .PHONY: all progs tests check check-xen check-unit check-asan soak fuzz fuzz-build \
-	fuzz-corpus bench install uninstall dist deb rpm clean FORCE
+	fuzz-corpus bench bench-xen install uninstall dist deb rpm clean FORCE

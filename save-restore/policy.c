@@ -10,6 +10,8 @@
 
 #define XM_PAGE_SIZE 4096u
 #define NS_PER_S     1000000000u
+#define PS_PER_NS    1000u
+#define PS_PER_S     1000000000000ull
 
 void xm_migrate_params_init(struct xm_migrate_params *p)
 {
@@ -63,17 +65,47 @@ static void update_bandwidth(struct xm_policy *pol,
     pol->bandwidth = bw;
 }
 
-static uint64_t expected_downtime(const struct xm_policy *pol,
-                                  uint64_t dirty_bytes)
+/*
+ * Time per page over the whole pipeline (policy.h, rule 1). The ns
+ * figures are scaled to picoseconds: a page costs well under a
+ * microsecond on a fast host.
+ */
+static void update_page_time(struct xm_policy *pol,
+                             const struct xm_policy_sample *s)
 {
-    unsigned __int128 ns;
+    uint64_t ps, old = pol->page_ps;
 
-    if (dirty_bytes == 0)
+    if (s->pages_sent < XM_POLICY_MIN_PAGES || s->duration_ns == 0)
+        return;
+    ps = sat64((unsigned __int128)s->duration_ns * PS_PER_NS / s->pages_sent);
+    if (pol->p.max_bandwidth) {
+        /* the cap's time for these bytes, per page, rounded up */
+        unsigned __int128 d = (unsigned __int128)pol->p.max_bandwidth *
+                              s->pages_sent;
+        uint64_t cap_ps = sat64(((unsigned __int128)s->bytes_sent *
+                                 PS_PER_S + d - 1) / d);
+
+        if (ps < cap_ps)
+            ps = cap_ps;
+    }
+    if (ps == 0)
+        ps = 1;
+    if (old)
+        ps = old / 2 + ps / 2 + (old & ps & 1);
+    pol->page_ps = ps;
+}
+
+static uint64_t expected_downtime(const struct xm_policy *pol,
+                                  uint64_t dirty_pages)
+{
+    unsigned __int128 ps;
+
+    if (dirty_pages == 0)
         return 0;
-    if (pol->bandwidth == 0)
+    if (pol->page_ps == 0)
         return UINT64_MAX;
-    ns = (unsigned __int128)dirty_bytes * NS_PER_S + pol->bandwidth - 1;
-    return sat64(ns / pol->bandwidth);
+    ps = (unsigned __int128)dirty_pages * pol->page_ps + PS_PER_NS - 1;
+    return sat64(ps / PS_PER_NS);
 }
 
 static void update_throttle(struct xm_policy *pol,
@@ -101,12 +133,28 @@ static void update_throttle(struct xm_policy *pol,
     pol->throttle_pct = pct;
 }
 
+/* Rule 4's "not converging": the throttle is spent and nothing shrinks. */
+static bool stuck(struct xm_policy *pol, const struct xm_policy_sample *s)
+{
+    bool worse = pol->have_prev && s->dirty_pages >= pol->prev_dirty;
+
+    pol->prev_dirty = s->dirty_pages;
+    pol->have_prev = true;
+    if (!pol->p.throttle || pol->throttle_pct < pol->p.throttle_max ||
+        !worse) {
+        pol->stuck_count = 0;
+        return false;
+    }
+    return ++pol->stuck_count >= 2;
+}
+
 void xm_policy_next(struct xm_policy *pol, const struct xm_policy_sample *s,
                     struct xm_policy_decision *d)
 {
     uint64_t dirty_bytes;
 
     update_bandwidth(pol, s);
+    update_page_time(pol, s);
     if (s->pages_sent) {
         pol->bytes_per_page = s->bytes_sent / s->pages_sent +
                               (s->bytes_sent % s->pages_sent != 0);
@@ -119,8 +167,9 @@ void xm_policy_next(struct xm_policy *pol, const struct xm_policy_sample *s,
     memset(d, 0, sizeof(*d));
     d->action = XM_POLICY_CONTINUE;
     d->bandwidth = pol->bandwidth;
+    d->page_rate = pol->page_ps ? PS_PER_S / pol->page_ps : 0;
     d->dirty_rate = s->duration_ns ? rate(dirty_bytes, s->duration_ns) : 0;
-    d->expected_downtime_ns = expected_downtime(pol, dirty_bytes);
+    d->expected_downtime_ns = expected_downtime(pol, s->dirty_pages);
 
     if (d->expected_downtime_ns <= pol->p.downtime_limit_ns) {
         d->action = XM_POLICY_STOP;
@@ -131,6 +180,9 @@ void xm_policy_next(struct xm_policy *pol, const struct xm_policy_sample *s,
     } else if (pol->p.max_time_ns && s->elapsed_ns >= pol->p.max_time_ns) {
         d->action = XM_POLICY_STOP;
         d->reason = "max time";
+    } else if (stuck(pol, s)) {
+        d->action = XM_POLICY_STOP;
+        d->reason = "not converging";
     } else {
         update_throttle(pol, s, dirty_bytes);
     }

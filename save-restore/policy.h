@@ -7,25 +7,41 @@
  * limit, auto-converge) rather than xl's fixed "5 rounds or 50 pages".
  *
  * The rules, in the order they are checked after iteration i:
- *  1. Bandwidth: the estimate is updated from iterations that moved at
- *     least XM_POLICY_MIN_SAMPLE bytes (smaller ones measure the socket
- *     buffer, not the link) in a nonzero time (an iteration that took 0 ns
- *     measures nothing); each sample is first capped at max_bandwidth
- *     (when set: a rate-limited sender cannot do better, a faster sample
- *     is a burst into the socket buffer); the first estimate is taken as
- *     is, later ones are averaged 50/50 with the previous. The estimate
- *     stays 0 ("unknown") until a sample qualifies.
- *  2. Bytes per page: wire bytes / pages, rounded up, at least 1, from
- *     the last iteration that sent pages (one that sent none keeps the
- *     previous value); the page size before any.
- *     Expected downtime = dirty pages x bytes per page / bandwidth,
- *     rounded up, saturating at UINT64_MAX. It is 0 when no page is left
- *     and UINT64_MAX while the bandwidth is unknown, so the policy never
- *     claims convergence before it has measured the link.
+ *  1. Cost per page: what the final pass will pay per page is what every
+ *     iteration pays per page over the whole pipeline (page types, map,
+ *     page-table normalisation, encode, send, and the CLEAN that ends
+ *     it): its wall time / pages sent. On Xen this, not the wire, is the
+ *     cost: a page compressed to a few bytes still costs its map and
+ *     copy, so bytes / bandwidth predicted 272 ms where the pass took
+ *     seconds. Updated from iterations that sent at least
+ *     XM_POLICY_MIN_PAGES pages (fewer measure the fixed cost of an
+ *     iteration and the socket buffer, not the pipeline) in a nonzero
+ *     time; each sample is first raised to what max_bandwidth allows
+ *     for the iteration's bytes (when set: a capped link cannot send
+ *     faster, a faster sample is a burst into the socket buffer); the
+ *     first is taken as is, later ones are averaged 50/50 with the
+ *     previous (averaging times, not rates, so one fast iteration does
+ *     not make the estimate optimistic). It stays 0 ("unknown") until
+ *     a sample qualifies.
+ *  2. Expected downtime = dirty pages x time per page, rounded up to a
+ *     nanosecond, saturating at UINT64_MAX. It is 0 when no page is left
+ *     and UINT64_MAX while the cost is unknown, so the policy never
+ *     claims convergence before it has measured a pass.
+ *     Reported alongside, not used for the stop: the bandwidth (wire
+ *     bytes / wall time of iterations that moved at least
+ *     XM_POLICY_MIN_SAMPLE bytes, capped and averaged as above) and
+ *     bytes per page (wire bytes / pages, rounded up, at least 1, from
+ *     the last iteration that sent pages; the page size before any).
  *  3. Stop ("converged") if expected downtime <= downtime limit.
  *  4. Stop ("max iterations") if i + 1 >= max_iterations (so 0 and 1
  *     both mean: the full pass only), or ("max time") if max_time is set
  *     and elapsed >= max_time. Both reached: "max iterations".
+ *     Or ("not converging") if the throttle was already at throttle_max
+ *     during this iteration and the previous one, and both left at least
+ *     as many dirty pages as the iteration before each: throttling can
+ *     do no more and further passes only add time (on Xen under TCG a
+ *     pass of a 48 MiB working set took seconds, and 30 of them would
+ *     end with the same final pass). Checked after the two above.
  *  5. Throttle (only when continuing; a stop leaves it as it is): the
  *     bytes dirtied during the iteration are its dirty pages x bytes per
  *     page, the wire cost of sending them next, so they compare like for
@@ -52,6 +68,7 @@
 #include "xenmig.h"
 
 #define XM_POLICY_MIN_SAMPLE (4u << 20)
+#define XM_POLICY_MIN_PAGES  1024u   /* one full PAGES record */
 
 enum xm_policy_action {
     XM_POLICY_CONTINUE, /* iterate again */
@@ -71,20 +88,29 @@ struct xm_policy_sample {
 struct xm_policy_decision {
     enum xm_policy_action action; /* continue or stop */
     unsigned throttle_pct;        /* throttle to apply from now, % */
-    uint64_t expected_downtime_ns;/* remaining / bandwidth */
+    uint64_t expected_downtime_ns;/* dirty pages x time per page */
+    uint64_t page_rate;           /* current estimate, pages/s (0:
+                                     unknown) */
     uint64_t bandwidth;           /* current estimate, bytes/s */
     uint64_t dirty_rate;          /* this iteration's, bytes/s */
     const char *reason;           /* why stop ("converged", "max
-                                     iterations", "max time"), static;
+                                     iterations", "max time", "not
+                                     converging"), static;
                                      NULL when continuing */
 };
 
 struct xm_policy {
     struct xm_migrate_params p;   /* copy of the limits */
+    uint64_t page_ps;             /* time per page, picoseconds, 0 until
+                                     measured */
     uint64_t bandwidth;           /* estimate, bytes/s, 0 until measured */
     uint64_t bytes_per_page;      /* wire bytes per page, last measured */
     unsigned throttle_pct;        /* in force now */
     unsigned high_count;          /* consecutive iterations over trigger */
+    unsigned stuck_count;         /* consecutive ones at throttle_max
+                                     whose dirty pages did not fall */
+    uint64_t prev_dirty;          /* the previous iteration's dirty pages */
+    bool have_prev;               /* prev_dirty is set */
 };
 
 void xm_policy_init(struct xm_policy *pol, const struct xm_migrate_params *p);

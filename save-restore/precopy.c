@@ -527,6 +527,7 @@ static void report_iteration(struct sender *s, uint64_t pages,
         .duration_ns = ns,
         .dirty_pages = dirty,
         .bandwidth = s->last.bandwidth,
+        .page_rate = s->last.page_rate,
         .dirty_rate = s->last.dirty_rate,
         .expected_downtime_ns = s->last.expected_downtime_ns,
         .throttle_pct = s->cap ? 100 - s->cap : 0,
@@ -608,6 +609,7 @@ static int iterate(struct sender *s)
         s->iteration++;
         if (s->last.action == XM_POLICY_STOP) {
             s->sum->stop_reason = s->last.reason;
+            s->sum->expected_downtime_ns = s->last.expected_downtime_ns;
             return 0;
         }
         rc = set_cap(s, s->last.throttle_pct);
@@ -619,16 +621,25 @@ static int iterate(struct sender *s)
 /* Pause, send what is left and the vCPU state, END. */
 static int stop_and_copy(struct sender *s)
 {
-    uint64_t count, extra = 0;
+    uint64_t count, extra = 0, t_run;
     size_t i;
     int rc;
 
     snprintf(s->phase, sizeof(s->phase), "stop-and-copy");
     s->t_pause = xm__now_ns();
+    /*
+     * The throttle off first: Xen's suspend is the guest's own work, and
+     * a guest capped at 1% of a CPU did not answer libxl within its 60 s.
+     */
+    rc = set_cap(s, 0);
+    if (rc)
+        return rc;
     rc = s->be->ops->suspend(s->be, s->domid);
     if (rc)
         return fail(s, rc, "cannot suspend domain %u", s->domid);
     s->suspended = true;
+    t_run = xm__now_ns();
+    s->sum->suspend_ns = t_run - s->t_pause;
     fault_point(s, "stop-and-copy");
     if (s->logdirty_on) {
         rc = clean_bitmap(s, s->dirty, &extra);
@@ -649,6 +660,8 @@ static int stop_and_copy(struct sender *s)
     rc = send_bitmap(s, count);
     if (rc)
         return rc;
+    s->sum->final_pass_ns = xm__now_ns() - t_run;
+    s->sum->final_pages = count;
     s->iteration++;
     rc = write_blob(s, XM_REC_VCPU_STATE, XM_STATE_VCPU, "vCPU state");
     if (!rc)

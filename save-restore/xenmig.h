@@ -168,6 +168,8 @@ struct xm_iteration {
     uint64_t duration_ns;      /* wall time of the iteration */
     uint64_t dirty_pages;      /* dirtied during it (left for the next) */
     uint64_t bandwidth;        /* measured, bytes/s */
+    uint64_t page_rate;        /* measured, pages/s over the whole
+                                  pipeline (0: not yet) */
     uint64_t dirty_rate;       /* measured, bytes/s */
     uint64_t expected_downtime_ns; /* if we stopped now */
     unsigned throttle_pct;     /* throttle in force during it */
@@ -191,6 +193,11 @@ struct xm_progress {
 struct xm_summary {
     uint64_t total_ns;         /* start to done */
     uint64_t downtime_ns;      /* source pause to destination resume */
+    uint64_t expected_downtime_ns; /* the policy's prediction when it
+                                  stopped (0: not live) */
+    uint64_t suspend_ns;       /* of downtime: suspending the source */
+    uint64_t final_pass_ns;    /* of downtime: CLEAN and the last pages */
+    uint64_t final_pages;      /* pages in the last pass */
     uint64_t verify_ns;        /* of downtime, spent comparing digests */
     uint64_t bytes_sent;       /* wire bytes, all records */
     uint64_t pages_sent;       /* page records' pages, all iterations */

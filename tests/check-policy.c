@@ -43,6 +43,14 @@ static void script_restart(struct script *sc)
     sc->elapsed_ns = 0;
 }
 
+/* Defaults but a downtime limit of @limit_ns (0: never converges). */
+static void script_init_limit(struct script *sc, uint64_t limit_ns)
+{
+    script_init(sc);
+    sc->p.downtime_limit_ns = limit_ns;
+    script_restart(sc);
+}
+
 /* One iteration: sent @pages using @bytes in @ns, leaving @dirty. */
 static enum xm_policy_action feed(struct script *sc, uint64_t pages,
                                   uint64_t bytes, uint64_t ns, uint64_t dirty)
@@ -65,6 +73,20 @@ static enum xm_policy_action feed_gbs(struct script *sc, uint64_t pages,
                                       uint64_t dirty)
 {
     return feed(sc, pages, pages * PAGE, pages * PAGE, dirty);
+}
+
+/*
+ * A guest that dirties every page sent: @n iterations go on, the next
+ * one stops for @reason.
+ */
+static void hopeless(struct script *sc, unsigned n, const char *reason)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        ck_assert_int_eq(feed_gbs(sc, 100000, 100000), XM_POLICY_CONTINUE);
+    ck_assert_int_eq(feed_gbs(sc, 100000, 100000), XM_POLICY_STOP);
+    ck_assert_str_eq(sc->d.reason, reason);
 }
 
 /* ---- core ------------------------------------------------------------ */
@@ -118,14 +140,14 @@ START_TEST(test_continues_until_dirty_rate_falls)
     ck_assert_uint_eq(sc.d.bandwidth, 1000000000);
     ck_assert_uint_eq(sc.d.expected_downtime_ns, 800000000);
     ck_assert_uint_eq(sc.d.dirty_rate, 800000000);
-    /* 100000 left = 409.6 ms: still over 300 ms. */
+    /* 4 us per page, then 4.096: 4.048 us x 100000 left: still over. */
     ck_assert_int_eq(feed_gbs(&sc, 200000, 100000), XM_POLICY_CONTINUE);
-    ck_assert_uint_eq(sc.d.expected_downtime_ns, 409600000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 404800000);
     ck_assert_uint_eq(sc.d.dirty_rate, 500000000);
-    /* 50000 left = 204.8 ms: converged. */
+    /* 4.072 us x 50000 left = 203.6 ms: converged. */
     ck_assert_int_eq(feed_gbs(&sc, 100000, 50000), XM_POLICY_STOP);
     ck_assert_str_eq(sc.d.reason, "converged");
-    ck_assert_uint_eq(sc.d.expected_downtime_ns, 204800000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 203600000);
     /* 80% then exactly 50% dirtied: never two in a row over. */
     ck_assert_uint_eq(sc.d.throttle_pct, 0);
 }
@@ -153,9 +175,7 @@ START_TEST(test_throttle_never_lowered)
 {
     struct script sc;
 
-    script_init(&sc);
-    sc.p.downtime_limit_ns = 0;
-    script_restart(&sc);
+    script_init_limit(&sc, 0);
     feed_gbs(&sc, 100000, 100000);
     feed_gbs(&sc, 100000, 100000);
     ck_assert_uint_eq(sc.d.throttle_pct, 20);
@@ -174,9 +194,7 @@ START_TEST(test_throttle_needs_consecutive)
     struct script sc;
     unsigned i;
 
-    script_init(&sc);
-    sc.p.downtime_limit_ns = 0;
-    script_restart(&sc);
+    script_init_limit(&sc, 0);
     for (i = 0; i < 20; i++) {
         /* 60% dirtied, then 40%. */
         feed_gbs(&sc, 100000, i % 2 ? 40000 : 60000);
@@ -186,28 +204,122 @@ START_TEST(test_throttle_needs_consecutive)
 }
 END_TEST
 
-START_TEST(test_downtime_uses_bytes_per_page)
+START_TEST(test_bytes_per_page)
 {
     struct script sc;
 
     script_init(&sc);
-    /* Before any page is sent, a page costs 4096 bytes; 1 GB/s link. */
+    /* Before any page is sent, a page costs 4096 bytes. */
     feed(&sc, 0, 1000000000, SEC, 1000);
-    ck_assert_uint_eq(sc.d.expected_downtime_ns, 1000 * PAGE);
-    /* Pages compress to 1024 bytes: a quarter of the time. */
-    sc.p.downtime_limit_ns = 0;
-    sc.pol.p.downtime_limit_ns = 0;
+    ck_assert_uint_eq(sc.pol.bytes_per_page, PAGE);
+    ck_assert_uint_eq(sc.d.dirty_rate, 1000 * PAGE);
+    /* Pages compress to 1024 bytes. */
     feed(&sc, 10000, 10000 * 1024, 10240000, 1000);
     ck_assert_uint_eq(sc.pol.bytes_per_page, 1024);
-    ck_assert_uint_eq(sc.d.expected_downtime_ns, 1000 * 1024);
     /* An iteration that sent nothing keeps 1024. */
     feed(&sc, 0, 0, MS, 1000);
     ck_assert_uint_eq(sc.pol.bytes_per_page, 1024);
-    ck_assert_uint_eq(sc.d.expected_downtime_ns, 1000 * 1024);
+    ck_assert_uint_eq(sc.d.dirty_rate, 1000 * 1024 * 1000);
     /* 3 pages in 10 bytes: 4 bytes per page (rounded up). */
     feed(&sc, 3, 10, MS, 1000);
     ck_assert_uint_eq(sc.pol.bytes_per_page, 4);
-    ck_assert_uint_eq(sc.d.expected_downtime_ns, 4000);
+}
+END_TEST
+
+START_TEST(test_downtime_from_page_time)
+{
+    struct script sc;
+
+    script_init_limit(&sc, 0);
+    /* Nothing measured yet: unknown, whatever the bytes say. */
+    feed(&sc, 0, 1000000000, SEC, 1000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, UINT64_MAX);
+    ck_assert_uint_eq(sc.d.page_rate, 0);
+    /* 10000 pages in 25 ms: 2.5 us each, 1000 left = 2.5 ms. */
+    feed(&sc, 10000, 10000 * 1024, 25 * MS, 1000);
+    ck_assert_uint_eq(sc.pol.page_ps, 2500000);
+    ck_assert_uint_eq(sc.d.page_rate, 400000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 2500000);
+    /* The same pages at 16 bytes each cost the same time. */
+    feed(&sc, 10000, 10000 * 16, 25 * MS, 1000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 2500000);
+    /* 3 ns per page, 1 page left: rounded up to the next ns. */
+    script_restart(&sc);
+    feed(&sc, 3000, 3000 * PAGE, 10000, 1);
+    ck_assert_uint_eq(sc.pol.page_ps, 3333);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 4);
+}
+END_TEST
+
+/*
+ * What the stop rule got wrong on Xen: the full pass set the bandwidth,
+ * the later passes' pages compressed to a few bytes (and moved too few
+ * bytes to measure the link again), so bytes / bandwidth said "a few ms"
+ * while each pass took about a second for its pages.
+ */
+START_TEST(test_compressed_pages_still_cost_time)
+{
+    struct script sc;
+    uint64_t by_bytes;
+
+    script_init(&sc);
+    /* 256 MiB in 4 s: 64 MiB/s, 61.035 us per page; 12288 dirty. */
+    ck_assert_int_eq(feed(&sc, 65536, 256 * MIB, 4 * SEC, 12288),
+                     XM_POLICY_CONTINUE);
+    ck_assert_uint_eq(sc.pol.page_ps, 61035156);   /* truncated */
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 749999997);
+    /* 12288 pages at 16 bytes each in 1 s: 81.380 us per page. */
+    ck_assert_int_eq(feed(&sc, 12288, 12288 * 16, SEC, 12288),
+                     XM_POLICY_CONTINUE);
+    ck_assert_uint_eq(sc.d.bandwidth, 64 * MIB);
+    ck_assert_uint_eq(sc.pol.bytes_per_page, 16);
+    /* bytes / bandwidth would have said 2.9 ms: stop. */
+    by_bytes = 12288 * 16 * SEC / (64 * MIB);
+    ck_assert_uint_lt(by_bytes, sc.p.downtime_limit_ns);
+    /* per page: (61.035 + 81.380) / 2 us x 12288 = 875 ms: not yet. */
+    ck_assert_uint_eq(sc.pol.page_ps, 71207682);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 874999997);
+    /* Throttled, the guest dirties 3000: 3000 x 76.294 us = 229 ms. */
+    ck_assert_int_eq(feed(&sc, 12288, 12288 * 16, SEC, 3000),
+                     XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "converged");
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 228881835);
+}
+END_TEST
+
+/*
+ * The other way round: the first pass was slow (a receiver giving a new
+ * guest its memory), later passes are fast but move too few bytes to
+ * measure the link again. bytes / bandwidth stays at the first pass's
+ * rate and never lets pre-copy stop; time per page follows the passes.
+ */
+START_TEST(test_faster_passes_converge)
+{
+    static const uint64_t want[] = { 30110229, 16555115, 9777557,
+                                     6388778, 4694388 };
+    struct script sc;
+    unsigned i;
+
+    script_init_limit(&sc, 5 * MS);
+    /* 1 GiB in 10 s: 38.147 us per page; 1500 dirty = 57 ms. */
+    ck_assert_int_eq(feed(&sc, GIB / PAGE, GIB, 10 * SEC, 1500),
+                     XM_POLICY_CONTINUE);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 57220458);
+    /* Then 1500 pages of 2000 bytes (3 MB) in 3 ms each: 2 us a page. */
+    for (i = 0; i < ARRAY_SIZE(want); i++) {
+        uint64_t by_bytes;
+
+        feed(&sc, 1500, 1500 * 2000, 3 * MS, 1500);
+        ck_assert_uint_eq(sc.d.expected_downtime_ns, want[i]);
+        /* bytes / bandwidth: 3 MB at the first pass's 107 MB/s, 28 ms */
+        ck_assert_uint_eq(sc.d.bandwidth, GIB / 10);
+        by_bytes = 1500 * 2000 * SEC / sc.d.bandwidth;
+        ck_assert_uint_gt(by_bytes, sc.p.downtime_limit_ns);
+        ck_assert_int_eq(sc.d.action, i + 1 < ARRAY_SIZE(want)
+                                          ? XM_POLICY_CONTINUE
+                                          : XM_POLICY_STOP);
+    }
+    ck_assert_str_eq(sc.d.reason, "converged");
 }
 END_TEST
 
@@ -215,9 +327,7 @@ START_TEST(test_throttle_compares_wire_bytes)
 {
     struct script sc;
 
-    script_init(&sc);
-    sc.p.downtime_limit_ns = 0;
-    script_restart(&sc);
+    script_init_limit(&sc, 0);
     /*
      * 100000 pages at 512 bytes each; 60000 dirtied: 60% of the wire
      * bytes, though 4.8x the bytes sent if counted as whole pages.
@@ -238,15 +348,11 @@ END_TEST
 START_TEST(test_max_iterations)
 {
     struct script sc;
-    unsigned i;
 
     script_init(&sc);
     sc.p.max_iterations = 5;
     script_restart(&sc);
-    for (i = 0; i < 4; i++)
-        ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_CONTINUE);
-    ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_STOP);
-    ck_assert_str_eq(sc.d.reason, "max iterations");
+    hopeless(&sc, 4, "max iterations");
 }
 END_TEST
 
@@ -320,6 +426,39 @@ START_TEST(test_throttle_capped)
 }
 END_TEST
 
+START_TEST(test_not_converging_at_max_throttle)
+{
+    struct script sc;
+    unsigned i;
+
+    script_init(&sc);
+    sc.p.throttle_max = 45;
+    script_restart(&sc);
+    /*
+     * Every page dirtied again: the throttle climbs to its cap (0, 20,
+     * 30, 40, 45, as test_throttle_capped checks); the first iteration
+     * at the cap that does not shrink goes on...
+     */
+    hopeless(&sc, 6, "not converging");
+    /* ...the second iteration at the cap that does not shrink stops. */
+    ck_assert_uint_eq(sc.d.throttle_pct, 45);
+
+    /* Shrinking at the cap, however slowly, goes on. */
+    script_restart(&sc);
+    for (i = 0; i < 6; i++)
+        feed_gbs(&sc, 100000, 100000);
+    ck_assert_uint_eq(sc.d.throttle_pct, 45);
+    for (i = 0; i < 10; i++)
+        ck_assert_int_eq(feed_gbs(&sc, 100000, 99990 - i),
+                         XM_POLICY_CONTINUE);
+    /* One that grows does not stop yet (the count starts again)... */
+    ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_CONTINUE);
+    /* ...a second one does. */
+    ck_assert_int_eq(feed_gbs(&sc, 100000, 100000), XM_POLICY_STOP);
+    ck_assert_str_eq(sc.d.reason, "not converging");
+}
+END_TEST
+
 START_TEST(test_throttle_disabled)
 {
     struct script sc;
@@ -357,6 +496,13 @@ START_TEST(test_tiny_samples_ignored)
     /* A later tiny one does not move the estimate. */
     feed(&sc, 1, 4096, 1, 5);
     ck_assert_uint_eq(sc.d.bandwidth, XM_POLICY_MIN_SAMPLE * 250);
+    ck_assert_uint_eq(sc.d.page_rate, 256000);
+    /* Enough bytes but one page short: the time per page is not moved. */
+    script_restart(&sc);
+    feed(&sc, XM_POLICY_MIN_PAGES - 1, 8 * MIB, MS, 5);
+    ck_assert_uint_ne(sc.d.bandwidth, 0);
+    ck_assert_uint_eq(sc.d.page_rate, 0);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, UINT64_MAX);
 }
 END_TEST
 
@@ -364,15 +510,30 @@ START_TEST(test_bandwidth_averaged)
 {
     struct script sc;
 
-    script_init(&sc);
-    sc.p.downtime_limit_ns = 0;
-    script_restart(&sc);
+    script_init_limit(&sc, 0);
     feed(&sc, 1, 1000 * MIB, SEC, 1);
     ck_assert_uint_eq(sc.d.bandwidth, 1000 * MIB);
     feed(&sc, 1, 3000 * MIB, SEC, 1);
     ck_assert_uint_eq(sc.d.bandwidth, 2000 * MIB);
     feed(&sc, 1, 1000 * MIB, SEC, 1);
     ck_assert_uint_eq(sc.d.bandwidth, 1500 * MIB);
+}
+END_TEST
+
+START_TEST(test_page_time_averaged)
+{
+    struct script sc;
+
+    script_init_limit(&sc, 0);
+    /* 1 us, then 3 us, then 1 us a page: times averaged 50/50. */
+    feed(&sc, 100000, 100000 * PAGE, 100 * MS, 1);
+    ck_assert_uint_eq(sc.pol.page_ps, 1000000);
+    feed(&sc, 100000, 100000 * PAGE, 300 * MS, 1);
+    ck_assert_uint_eq(sc.pol.page_ps, 2000000);
+    ck_assert_uint_eq(sc.d.page_rate, 500000);
+    feed(&sc, 100000, 100000 * PAGE, 100 * MS, 1000);
+    ck_assert_uint_eq(sc.pol.page_ps, 1500000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, 1500000);
 }
 END_TEST
 
@@ -386,6 +547,7 @@ START_TEST(test_bandwidth_capped)
     /* 1 GiB/s measured, 100 MiB/s allowed; 10 MiB left = 100 ms. */
     ck_assert_int_eq(feed(&sc, GIB / PAGE, GIB, SEC, 2560), XM_POLICY_STOP);
     ck_assert_uint_eq(sc.d.bandwidth, 100 * MIB);
+    ck_assert_uint_eq(sc.d.page_rate, 25600);
     ck_assert_uint_eq(sc.d.expected_downtime_ns, 100 * MS);
     /* The cap applies to each sample, then they are averaged. */
     script_restart(&sc);
@@ -450,9 +612,7 @@ START_TEST(test_sent_nothing_but_dirty)
 {
     struct script sc;
 
-    script_init(&sc);
-    sc.p.downtime_limit_ns = 0;
-    script_restart(&sc);
+    script_init_limit(&sc, 0);
     /* Sent nothing, 10 pages dirty: over any trigger. */
     feed(&sc, 0, 0, MS, 10);
     feed(&sc, 0, 0, MS, 10);
@@ -482,14 +642,21 @@ START_TEST(test_overflow_saturates)
     struct script sc;
 
     script_init(&sc);
-    /* Every bytes/s and ns computation saturates instead of wrapping. */
-    feed(&sc, 1, UINT64_MAX, 1, UINT64_MAX);
+    /* Every rate and ns computation saturates instead of wrapping. */
+    feed(&sc, UINT64_MAX, UINT64_MAX, 1, UINT64_MAX);
     ck_assert_uint_eq(sc.d.bandwidth, UINT64_MAX);
     ck_assert_uint_eq(sc.d.dirty_rate, UINT64_MAX);
-    ck_assert_uint_eq(sc.d.expected_downtime_ns, SEC);
+    /* a page in less than a picosecond counts as one */
+    ck_assert_uint_eq(sc.pol.page_ps, 1);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, UINT64_MAX / 1000 + 1);
     ck_assert_int_eq(sc.d.action, XM_POLICY_CONTINUE);
-    feed(&sc, 1, UINT64_MAX, 1, UINT64_MAX);
+    feed(&sc, UINT64_MAX, UINT64_MAX, 1, UINT64_MAX);
     ck_assert_uint_eq(sc.d.bandwidth, UINT64_MAX);
+    ck_assert_uint_eq(sc.pol.page_ps, 1);
+    /* Slow pages, a million of them left. */
+    script_restart(&sc);
+    feed(&sc, XM_POLICY_MIN_PAGES, 1, UINT64_MAX, 1000000);
+    ck_assert_uint_eq(sc.d.expected_downtime_ns, UINT64_MAX);
     /* A huge backlog on a slow link. */
     script_restart(&sc);
     feed(&sc, GIB / PAGE, GIB, 1000 * SEC, UINT64_MAX / 2);
@@ -525,7 +692,10 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_throttle_steps_after_two_high);
     tcase_add_test(tc, test_throttle_never_lowered);
     tcase_add_test(tc, test_throttle_needs_consecutive);
-    tcase_add_test(tc, test_downtime_uses_bytes_per_page);
+    tcase_add_test(tc, test_bytes_per_page);
+    tcase_add_test(tc, test_downtime_from_page_time);
+    tcase_add_test(tc, test_compressed_pages_still_cost_time);
+    tcase_add_test(tc, test_faster_passes_converge);
     tcase_add_test(tc, test_throttle_compares_wire_bytes);
     suite_add_tcase(s, tc);
 
@@ -535,9 +705,11 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_max_time);
     tcase_add_test(tc, test_max_iterations_before_max_time);
     tcase_add_test(tc, test_throttle_capped);
+    tcase_add_test(tc, test_not_converging_at_max_throttle);
     tcase_add_test(tc, test_throttle_disabled);
     tcase_add_test(tc, test_tiny_samples_ignored);
     tcase_add_test(tc, test_bandwidth_averaged);
+    tcase_add_test(tc, test_page_time_averaged);
     tcase_add_test(tc, test_bandwidth_capped);
     tcase_add_test(tc, test_downtime_limit_inclusive);
     suite_add_tcase(s, tc);

@@ -64,11 +64,11 @@ static void on_iteration(void *opaque, const struct xm_iteration *it)
     }
     if (r->n_iters < r->cap_iters)
         ((struct xm_iteration *)r->iters)[r->n_iters++] = *it;
-    if (r->verbose && !r->json) {
+    if (r->verbose) {
         if (r->tty)
             fputs("\r\033[K", stderr);
         fprintf(stderr,
-                "iteration %u: %llu pages (raw %llu, zero %llu, delta %llu, lz4 %llu, zstd %llu) in %.1f ms, %.0f MiB/s; %llu dirtied (%.0f MiB/s); downtime ~%.1f ms; throttle %u%%\n",
+                "iteration %u: %llu pages (raw %llu, zero %llu, delta %llu, lz4 %llu, zstd %llu) in %.1f ms, %.0f MiB/s, %llu pages/s; %llu dirtied (%.0f MiB/s); downtime ~%.1f ms; throttle %u%%\n",
                 it->iteration, (unsigned long long)it->pages_sent,
                 (unsigned long long)it->codec.pages[XM_ENC_RAW],
                 (unsigned long long)it->codec.pages[XM_ENC_ZERO],
@@ -76,7 +76,8 @@ static void on_iteration(void *opaque, const struct xm_iteration *it)
                 (unsigned long long)it->codec.pages[XM_ENC_LZ4],
                 (unsigned long long)it->codec.pages[XM_ENC_ZSTD],
                 it->duration_ns / 1e6,
-                it->bandwidth / MIB, (unsigned long long)it->dirty_pages,
+                it->bandwidth / MIB, (unsigned long long)it->page_rate,
+                (unsigned long long)it->dirty_pages,
                 it->dirty_rate / MIB, it->expected_downtime_ns / 1e6,
                 it->throttle_pct);
     }
@@ -153,6 +154,10 @@ static void summary_json(struct cli_report *r, const char *what,
     gen_dbl(g, "total_ms", s->total_ns / 1e6);
     gen_dbl(g, "downtime_ms", s->downtime_ns / 1e6);
     gen_dbl(g, "downtime_limit_ms", r->downtime_limit_ns / 1e6);
+    gen_dbl(g, "expected_downtime_ms", s->expected_downtime_ns / 1e6);
+    gen_dbl(g, "suspend_ms", s->suspend_ns / 1e6);
+    gen_dbl(g, "final_pass_ms", s->final_pass_ns / 1e6);
+    gen_int(g, "final_pages", (long long)s->final_pages);
     gen_dbl(g, "verify_ms", s->verify_ns / 1e6);
     yajl_gen_string(g, (const unsigned char *)"verified", 8);
     yajl_gen_bool(g, s->verified);
@@ -183,6 +188,7 @@ static void summary_json(struct cli_report *r, const char *what,
         gen_dbl(g, "ms", it->duration_ns / 1e6);
         gen_int(g, "dirty_pages", (long long)it->dirty_pages);
         gen_int(g, "bandwidth", (long long)it->bandwidth);
+        gen_int(g, "page_rate", (long long)it->page_rate);
         gen_int(g, "dirty_rate", (long long)it->dirty_rate);
         gen_dbl(g, "expected_downtime_ms", it->expected_downtime_ns / 1e6);
         gen_int(g, "throttle", it->throttle_pct);
@@ -218,6 +224,16 @@ void report_summary(struct cli_report *r, const char *what,
         if (s->verify_ns)
             printf(", plus %.1f ms verifying", s->verify_ns / 1e6);
         printf("\n");
+    }
+    if (s->downtime_ns && s->stop_reason &&
+        strcmp(s->stop_reason, "not live") != 0) {
+        if (s->expected_downtime_ns == UINT64_MAX)
+            printf("  predicted       - (no pass measured)");
+        else
+            printf("  predicted       %.1f ms", s->expected_downtime_ns / 1e6);
+        printf(" for the pages left; then: suspend %.1f ms, last pass %llu pages in %.1f ms, state and hand-over %.1f ms\n",
+               s->suspend_ns / 1e6, (unsigned long long)s->final_pages, s->final_pass_ns / 1e6,
+               (s->downtime_ns - s->suspend_ns - s->final_pass_ns) / 1e6);
     }
     printf("  bytes           %.1f MiB (%.0f MiB/s)\n", s->bytes_sent / MIB,
            secs > 0 ? s->bytes_sent / MIB / secs : 0);

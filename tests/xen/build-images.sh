@@ -173,7 +173,8 @@ if [ ! -s "$DOMU/initramfs.gz" ]; then
     gcc -static -O2 -Wall -Wextra -o "$G/bin/workload" "$W" ||
         die "cannot compile $W"
     cp /bin/busybox "$G/bin/busybox"
-    # xmw=RW_MIB:FIXED_MIB on the kernel command line sizes the workload.
+    # xmw=RW_MIB:FIXED_MIB[:PAUSE_MS] on the kernel command line sizes the
+    # workload (and paces it: workload.c).
     cat > "$G/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -182,12 +183,16 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
-rw=48 fixed=16
+rw=48 fixed=16 pause=0
 for arg in $(cat /proc/cmdline); do
-    case $arg in xmw=*:*) rw=${arg#xmw=}; fixed=${rw#*:}; rw=${rw%%:*} ;; esac
+    case $arg in
+    xmw=*:*:*) rw=${arg#xmw=}; pause=${rw##*:}; rw=${rw%:*}
+               fixed=${rw#*:}; rw=${rw%%:*} ;;
+    xmw=*:*) rw=${arg#xmw=}; fixed=${rw#*:}; rw=${rw%%:*} ;;
+    esac
 done
-echo "init: uptime $(cut -d' ' -f1 /proc/uptime) s, workload $rw MiB rewritten, $fixed MiB fixed"
-workload "$rw" "$fixed"
+echo "init: uptime $(cut -d' ' -f1 /proc/uptime) s, workload $rw MiB rewritten, $fixed MiB fixed, $pause ms pause"
+workload "$rw" "$fixed" "$pause"
 echo "init: workload exited with $?"
 exec sh
 EOF

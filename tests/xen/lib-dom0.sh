@@ -10,9 +10,10 @@
 # and prints "xmw n=<pass> mono=<s> real=<s>" on its console, which
 # xenconsoled logs to /var/log/xen/console/guest-<name>.log.
 #
-#   xr_start_domu NAME [MEM_MIB [RW_MIB:FIXED_MIB [VCPUS]]]
-#                       create it (default 256 MiB, 48:16, 1 vCPU) and wait
-#                       until its workload reports; prints how long it took
+#   xr_start_domu NAME [MEM_MIB [RW_MIB:FIXED_MIB[:PAUSE_MS] [VCPUS]]]
+#                       create it (default 256 MiB, 48:16, 1 vCPU;
+#                       PAUSE_MS: sleep after each pass) and wait until its
+#                       workload reports; prints how long it took
 #   xr_domid NAME       its domid (fails if there is none)
 #   xr_data NAME KEY    /local/domain/<its domid>/data/KEY ("" if unset)
 #   xr_counter NAME     data/counter

@@ -2,7 +2,7 @@
  * workload.c: the memory workload that runs in the test rig's PV domUs
  * (tests/xen/), as the guest's /init's last step. Built static.
  *
- *   workload [RW_MIB [FIXED_MIB]]        (defaults 48 and 16)
+ *   workload [RW_MIB [FIXED_MIB [PAUSE_MS]]]   (defaults 48, 16 and 0)
  *
  * It fills FIXED_MIB of memory once with a known pattern (word i is a
  * hash of i) and never writes it again, then rewrites an RW_MIB buffer
@@ -11,7 +11,9 @@
  *   xmw n=<passes> mono=<CLOCK_MONOTONIC, s.us> real=<CLOCK_REALTIME, s.us>
  *
  * on stdout (the guest console), so the longest gap between two lines is
- * the pause the guest saw. About once a second it recomputes the fixed
+ * the pause the guest saw. With PAUSE_MS it sleeps that long after each
+ * pass: a small RW_MIB and a pause make a nearly idle guest whose
+ * timestamp loop still shows a pause to within PAUSE_MS. About once a second it recomputes the fixed
  * region's checksum and writes, through its own xenstore area (relative
  * paths, so /local/domain/<its domid>/, which libxl makes writable for the
  * guest; the domid changes on migration, the relative path does not):
@@ -129,6 +131,9 @@ int main(int argc, char **argv)
 {
     size_t rw_mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 48;
     size_t fixed_mib = argc > 2 ? strtoul(argv[2], NULL, 0) : 16;
+    unsigned long pause_ms = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
+    struct timespec pause = { .tv_sec = (time_t)(pause_ms / 1000),
+                              .tv_nsec = (long)(pause_ms % 1000) * 1000000 };
     size_t rw_len = rw_mib << 20, fixed_words = (fixed_mib << 20) / 8;
     uint64_t *fixed, fill_sum, n = 0;
     unsigned char *rw;
@@ -138,7 +143,7 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (rw_len == 0 || fixed_words == 0) {
-        fprintf(stderr, "usage: workload [RW_MIB [FIXED_MIB]] (both > 0)\n");
+        fprintf(stderr, "usage: workload [RW_MIB [FIXED_MIB [PAUSE_MS]]] (sizes > 0)\n");
         return 2;
     }
     fixed = mmap(NULL, fixed_words * 8, PROT_READ | PROT_WRITE,
@@ -162,6 +167,8 @@ int main(int argc, char **argv)
         double mono = now(CLOCK_MONOTONIC);
         printf("xmw n=%" PRIu64 " mono=%.6f real=%.6f\n", n, mono,
                now(CLOCK_REALTIME));
+        if (pause_ms)
+            nanosleep(&pause, NULL);
         if (mono - last_report < 1.0)
             continue;
         last_report = mono;
