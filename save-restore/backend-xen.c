@@ -62,6 +62,9 @@
 #define L4_XEN_FIRST ((0xFFFF800000000000ull >> 39) & 511)
 #define L4_XEN_LAST ((0xFFFF880000000000ull >> 39) & 511)
 #define INVALID_P2M (~0ull)
+/* After a suspend libxl gave up on: how long a guest that took the
+ * request may still take to suspend before we stop waiting to resume it */
+#define XEN_LATE_SUSPEND_MS 30000u
 /* Getting the types of at most this many frames in one domctl. */
 #define TYPES_BATCH 1024
 
@@ -849,6 +852,52 @@ static int xen_unpause(struct xm_backend *be, uint32_t domid)
     return 0;
 }
 
+/*
+ * A suspend that failed must leave the guest running. If the request is
+ * still in control/shutdown, the guest has not seen it: withdraw it. If
+ * the guest took it (Linux empties the node when it reads the request),
+ * it will suspend whenever it gets there, after libxl stopped waiting:
+ * wait for that (bounded) and resume it cooperatively, as a cancelled
+ * suspend. Seen in the rig: a guest capped to 1% answered after libxl's
+ * 60 s and stayed shut down for suspend while we had reported it running.
+ */
+static void undo_suspend_request(struct xen_backend *x, uint32_t domid)
+{
+    char path[64], *v;
+    unsigned len, waited_ms = 0, limit_ms = XEN_LATE_SUSPEND_MS;
+    xc_domaininfo_t di;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+    v = xs_read(x->xsh, XBT_NULL, path, &len);
+    if (v && strcmp(v, "suspend") == 0 &&
+        xs_write(x->xsh, XBT_NULL, path, "", 0)) {
+        LOGD(x->be.lg, XM_LOG_INFO, domid,
+             "withdrew the suspend request of domain %u: it never took it",
+             domid);
+        limit_ms = 1000; /* in case it read it just now */
+    }
+    free(v);
+    while (getinfo(x, domid, &di) == 0 && !suspended(&di) &&
+           waited_ms < limit_ms) {
+        usleep(100 * 1000);
+        waited_ms += 100;
+    }
+    if (getinfo(x, domid, &di) || !suspended(&di)) {
+        if (limit_ms == XEN_LATE_SUSPEND_MS)
+            LOGD(x->be.lg, XM_LOG_WARN, domid,
+                 "domain %u took the suspend request but has not suspended after %u s more; if it does, 'xenmig recover' resumes it",
+                 domid, XEN_LATE_SUSPEND_MS / 1000);
+        return;
+    }
+    if (libxl_domain_resume(x->ctx, domid, 1, NULL))
+        LOGD(x->be.lg, XM_LOG_ERROR, domid,
+             "domain %u suspended late and cannot be resumed: 'xenmig recover' may",
+             domid);
+    else
+        LOGD(x->be.lg, XM_LOG_INFO, domid,
+             "domain %u suspended after the timeout: resumed it", domid);
+}
+
 static int xen_suspend(struct xm_backend *be, uint32_t domid)
 {
     struct xen_backend *x = to_xen(be);
@@ -867,6 +916,7 @@ static int xen_suspend(struct xm_backend *be, uint32_t domid)
              "cannot suspend domain %u: %s", domid,
              r ? "the guest did not suspend in time (libxl error, see above)"
                : "it is not shut down for suspend afterwards");
+        undo_suspend_request(x, domid);
         return r == ERROR_TIMEDOUT ? -ETIMEDOUT : -EIO;
     }
     /* The final pass must see the p2m as it is now. */
