@@ -180,17 +180,29 @@ void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,
     e->link_ns_per_byte = EWMA(e->link_ns_per_byte, (double)ns / bytes);
 }
 
+double xm__encoder_share(double cpu, double ratio, double link)
+{
+    if (cpu <= ratio * link)
+        return 1;
+    if (ratio >= 1)
+        return 0;
+    return link / (cpu + link * (1 - ratio));
+}
+
 /*
- * Which block codec for the bulk, or NO_CODEC for raw. Compressing
- * overlaps with writing (encoder.h), so a batch takes the longer of the
- * two: raw costs link per byte, a codec max(ns_per_byte, ratio x link).
+ * Which block codec for the bulk, or NO_CODEC for raw; *share_r: the
+ * part of the bulk it compresses. Compressing overlaps with writing
+ * (encoder.h), so a batch takes the longer of the two: raw costs link
+ * per byte, a codec max(ns_per_byte, ratio x link), or less with only
+ * xm__encoder_share() of the bulk compressed.
  */
-static int choose(struct xm_encoder *e)
+static int choose(struct xm_encoder *e, double *share_r)
 {
     double best_cost, link = e->link_ns_per_byte;
     int best = NO_CODEC;
     unsigned k;
 
+    *share_r = 1;
     if (!e->nops)
         return NO_CODEC;
     if (!e->c.automatic)
@@ -205,12 +217,15 @@ static int choose(struct xm_encoder *e)
         return 0;
     best_cost = link; /* raw: one byte on the link per byte */
     for (k = 0; k < e->nops; k++) {
-        double wire = e->est[k].ratio * link, cpu = e->est[k].ns_per_byte;
-        double cost = cpu > wire ? cpu : wire;
+        double cpu = e->est[k].ns_per_byte, ratio = e->est[k].ratio;
+        double share = xm__encoder_share(cpu, ratio, link);
+        double cost = share >= 1 ? (cpu > ratio * link ? cpu : ratio * link)
+                                 : cpu * share;
 
-        if (cost < best_cost) {
+        if (share > 0 && cost < best_cost) {
             best_cost = cost;
             best = (int)k;
+            *share_r = share;
         }
     }
     return best;
@@ -278,7 +293,8 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
     struct slot *sl = &e->slot[e->calls++ % XM_ENCODER_SLOTS];
     uint8_t *src[XM_PAGES_MAX];
     uint64_t t0 = xm__thread_cpu_ns();
-    unsigned i, nb = 0, niov = 0;
+    unsigned i, nb = 0, nc, niov = 0;
+    double share = 1;
     uint32_t clen = 0;
     uint8_t bulk_enc = XM_ENC_RAW;
     bool block_sent = false;
@@ -334,16 +350,18 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
     }
     e->st.codec_ns += xm__thread_cpu_ns() - t0;
 
-    k = nb ? choose(e) : NO_CODEC;
-    if (k != NO_CODEC) {
+    k = nb ? choose(e, &share) : NO_CODEC;
+    /* a compressor slower than the link takes the first pages only */
+    nc = share >= 1 ? nb : (unsigned)(share * nb + 0.5);
+    if (k != NO_CODEC && nc) {
         uint8_t *bsrc[XM_PAGES_MAX];
 
-        for (i = 0; i < nb; i++)
+        for (i = 0; i < nc; i++)
             bsrc[i] = src[e->bulk_idx[i]];
-        if (compress_bulk(e, k, bsrc, nb, &clen)) {
+        if (compress_bulk(e, k, bsrc, nc, &clen)) {
             bulk_enc = e->ops[k]->encoding;
             put_u32(sl->block, clen);
-            for (i = 0; i < nb; i++)
+            for (i = 0; i < nc; i++)
                 enc[e->bulk_idx[i]] = bulk_enc;
         }
     }

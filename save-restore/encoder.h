@@ -19,9 +19,13 @@
  * raw costs B / link and a codec the longer of B / speed and
  * B x ratio / link, where link is the write speed measured on the stream
  * and speed and ratio are measured on the batches the codec compressed
- * (moving averages). The cheapest wins: a codec faster than the link is
- * used even where raw would leave the CPU idle, and of two codecs that
- * both outrun the link the one sending fewer bytes. A codec not used for
+ * (moving averages; speed in the encoding thread's CPU time, so that
+ * being preempted on a shared core does not count against a codec). The
+ * cheapest wins: any codec faster than the link beats raw, and of two
+ * that both outrun it, the one sending fewer bytes. A codec slower than
+ * the link compresses only part of the bulk (xm__encoder_share()) and
+ * the rest goes raw, so that the core and the link are both kept busy;
+ * that beats both all raw and all compressed. A codec not used for
  * XM_ENCODER_RESAMPLE batches is tried again, and
  * that batch's figures replace its stale ones: guest memory changes from
  * region to region, so what a codec did many batches ago says little
@@ -45,9 +49,10 @@
 /*
  * The zstd level auto uses (unless told one): -1, zstd's fastest level
  * that still matches like level 1, without Huffman-coding the literals.
- * On the captured guest RAM of bench/ it costs 12% less CPU than level 1
- * for 10% more bytes (17.2% of raw instead of 15.8% at 1 Gbit/s), which
- * keeps auto within issue 3's budget of 1.5 GB/s of input per core.
+ * On the captured guest RAM of bench/ it costs about 10% less CPU than
+ * level 1 for 9% more bytes (17.2% of raw instead of 15.8% at 1 Gbit/s),
+ * which keeps auto within issue 3's budget of 1.5 GB/s of input per core
+ * (bench/README.md, "Auto, overlapped").
  */
 #define XM_ENCODER_AUTO_ZSTD (-1)
 
@@ -77,6 +82,16 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
                      const uint64_t *pfns, void *const *pages, unsigned n,
                      bool stable, uint8_t *enc, struct iovec *iov,
                      unsigned *niov_r);
+
+/*
+ * For auto: the part of a batch's bulk to compress with a codec that
+ * takes @cpu ns per input byte to a @ratio (output / input) over a link
+ * of @link ns per byte, the rest raw. 1 when the codec outruns what it
+ * sends (cpu <= ratio x link); else the f at which compressing f of the
+ * bulk takes as long as sending f x ratio plus 1 - f raw:
+ * f = link / (cpu + link x (1 - ratio)); 0 when @ratio >= 1. Pure.
+ */
+double xm__encoder_share(double cpu, double ratio, double link);
 
 /* The stream took @ns to write @bytes: a link speed sample. */
 void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,

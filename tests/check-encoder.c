@@ -9,7 +9,9 @@
  * batch is encoded (the sender writes one while it encodes the next);
  * a stopped guest's raw pages go out from the pages themselves; auto
  * compresses text with zstd over a slow link and sends it raw over a
- * link faster than any compressor. "limits": 2,000 random batches of
+ * link faster than any compressor; the share of a batch a codec slower
+ * than the link compresses, and such a batch (part compressed, part
+ * raw) decoding. "limits": 2,000 random batches of
  * 1..64 pages of mixed kinds over four passes (the last with the guest
  * stopped), in auto and in delta mode with a cache of 8 pages
  * (evictions), each decoded and compared;
@@ -320,6 +322,63 @@ START_TEST(test_auto_fast_link_raw)
 }
 END_TEST
 
+START_TEST(test_share)
+{
+    /* keeps up with what it sends: all of it */
+    ck_assert(xm__encoder_share(0.5, 0.2, 8.0) == 1);
+    ck_assert(xm__encoder_share(1.6, 0.2, 8.0) == 1);
+    /* slower: compressing f and sending the rest take equally long */
+    ck_assert_double_eq_tol(xm__encoder_share(2.0, 0.25, 1.0),
+                            1.0 / (2.0 + 0.75), 1e-12);
+    ck_assert_double_eq_tol(2.0 * xm__encoder_share(2.0, 0.25, 1.0),
+                            1.0 * (1 - 0.75 * xm__encoder_share(2.0, 0.25,
+                                                                1.0)),
+                            1e-12);
+    /* nothing saved: nothing compressed */
+    ck_assert(xm__encoder_share(2.0, 1.0, 1.0) == 0);
+    ck_assert(xm__encoder_share(2.0, 1.5, 1.0) == 0);
+}
+END_TEST
+
+/*
+ * A link four times faster than the codecs: part of each batch is
+ * compressed, the rest raw, in one record that decodes.
+ */
+START_TEST(test_auto_partial_batch)
+{
+    struct xm_encoder *e = encoder("auto", MAXN, 0);
+    uint8_t *src = aligned_alloc(PAGE, MAXN * PAGE), enc[MAXN];
+    uint64_t pfns[MAXN];
+    struct xm_codec_stats st;
+    struct guest g;
+    unsigned i, k, raw = 0;
+    double link;
+
+    ck_assert_ptr_nonnull(src);
+    guest_new(&g, MAXN);
+    for (i = 0; i < MAXN; i++)
+        pfns[i] = i;
+    for (k = 0; k < 2; k++) {         /* each codec measured once */
+        fill(src, MAXN, TEXT);
+        pass(e, &g, 0, src, pfns, MAXN, false, NULL);
+    }
+    xm_encoder_stats(e, &st);
+    link = (double)st.codec_ns / (2.0 * MAXN * PAGE) / 4;
+    xm_encoder_link_sample(e, 1u << 20, (uint64_t)(link * 1048576) + 1);
+    fill(src, MAXN, TEXT);
+    pass(e, &g, 0, src, pfns, MAXN, false, enc);
+    for (i = 0; i < MAXN; i++)
+        raw += enc[i] == XM_ENC_RAW;
+    ck_assert_msg(raw > 0 && raw < MAXN, "%u of %u pages raw", raw, MAXN);
+    /* the compressed ones come first */
+    ck_assert_uint_ne(enc[0], XM_ENC_RAW);
+    ck_assert_uint_eq(enc[MAXN - 1], XM_ENC_RAW);
+    xm_encoder_free(e);
+    guest_free(&g);
+    free(src);
+}
+END_TEST
+
 /* ---- limits ---------------------------------------------------------- */
 
 /*
@@ -424,6 +483,8 @@ static Suite *encoder_suite(void)
     tcase_add_test(tc, test_stable_raw_in_place);
     tcase_add_test(tc, test_auto_slow_link_zstd);
     tcase_add_test(tc, test_auto_fast_link_raw);
+    tcase_add_test(tc, test_share);
+    tcase_add_test(tc, test_auto_partial_batch);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");

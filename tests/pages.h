@@ -2,7 +2,8 @@
  * pages.h - page contents for the codec and encoder suites: a seeded
  * xorshift generator and pages of four kinds (zero, random, text-like,
  * re-dirtied: a few bytes of what is there changed). Included by one
- * test file each; everything here is static.
+ * test file each; everything here is static (inline, so a suite may use
+ * only some of it).
  */
 #ifndef XM_TESTS_PAGES_H
 #define XM_TESTS_PAGES_H
@@ -17,7 +18,7 @@
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
-static uint64_t next_rand(void)
+static inline uint64_t next_rand(void)
 {
     rng ^= rng << 13;
     rng ^= rng >> 7;
@@ -27,7 +28,7 @@ static uint64_t next_rand(void)
 
 enum kind { ZERO, RANDOM, TEXT, REDIRTY, NR_KINDS };
 
-static void fill_random(uint8_t *p, size_t len)
+static inline void fill_random(uint8_t *p, size_t len)
 {
     size_t i;
 
@@ -35,7 +36,7 @@ static void fill_random(uint8_t *p, size_t len)
         p[i] = (uint8_t)next_rand();
 }
 
-static void fill_text(uint8_t *p, size_t len)
+static inline void fill_text(uint8_t *p, size_t len)
 {
     static const char *const words[] = {
         "the", "page", "domain", "migration", "of", "memory", "xen",
@@ -58,7 +59,7 @@ static void fill_text(uint8_t *p, size_t len)
 }
 
 /* @n pages of @kind at @p; REDIRTY changes a few bytes of what is there. */
-static void fill(uint8_t *p, size_t n, enum kind kind)
+static inline void fill(uint8_t *p, size_t n, enum kind kind)
 {
     size_t i, k;
 
