@@ -2,6 +2,7 @@
  * encoder.c - per page and per batch, the cheapest way to send it (the
  * rules are in encoder.h), and --compress parsing.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,9 @@ struct xm_encoder {
     struct xm_compress c;                    /* what the caller allowed */
     uint64_t features;                       /* agreed with the receiver */
     struct xm_delta_cache *cache;            /* NULL without delta */
-    const struct xm_block_codec_ops *ops[2]; /* block codecs allowed */
-    void *state[2];                          /* their contexts */
-    struct estimate est[2];                  /* their measured figures */
+    const struct xm_block_codec_ops *ops[XM_ENCODER_CODECS]; /* allowed */
+    void *state[XM_ENCODER_CODECS];          /* their contexts */
+    struct estimate est[XM_ENCODER_CODECS];  /* their measured figures */
     unsigned nops;                           /* how many */
     double link_ns_per_byte;                 /* measured write speed */
     uint64_t batches;                        /* batches encoded */
@@ -189,17 +190,39 @@ double xm__encoder_share(double cpu, double ratio, double link)
     return link / (cpu + link * (1 - ratio));
 }
 
+int xm__encoder_pick(unsigned n, const double *cpu, const double *ratio,
+                     double link, double *share_r)
+{
+    double cost, share[XM_ENCODER_CODECS];
+    double best_cost = link; /* raw: one byte on the link per byte */
+    int best = NO_CODEC;
+    unsigned k;
+
+    assert(n <= XM_ENCODER_CODECS);
+    for (k = 0; k < n; k++) {
+        share[k] = xm__encoder_share(cpu[k], ratio[k], link);
+        if (share[k] >= 1)
+            cost = cpu[k] > ratio[k] * link ? cpu[k] : ratio[k] * link;
+        else
+            cost = cpu[k] * share[k];
+        if (share[k] > 0 && cost < best_cost) {
+            best_cost = cost;
+            best = (int)k;
+        }
+    }
+    if (best != NO_CODEC)
+        *share_r = share[best];
+    return best;
+}
+
 /*
  * Which block codec for the bulk, or NO_CODEC for raw; *share_r: the
- * part of the bulk it compresses. Compressing overlaps with writing
- * (encoder.h), so a batch takes the longer of the two: raw costs link
- * per byte, a codec max(ns_per_byte, ratio x link), or less with only
- * xm__encoder_share() of the bulk compressed.
+ * part of the bulk it compresses (xm__encoder_pick()). Each codec is
+ * tried on its own first, and again when its figures are stale.
  */
 static int choose(struct xm_encoder *e, double *share_r)
 {
-    double best_cost, link = e->link_ns_per_byte;
-    int best = NO_CODEC;
+    double cpu[XM_ENCODER_CODECS], ratio[XM_ENCODER_CODECS];
     unsigned k;
 
     *share_r = 1;
@@ -212,23 +235,13 @@ static int choose(struct xm_encoder *e, double *share_r)
         if (!e->est[k].measured ||
             e->batches - e->est[k].last_batch >= XM_ENCODER_RESAMPLE)
             return (int)k;
+        cpu[k] = e->est[k].ns_per_byte;
+        ratio[k] = e->est[k].ratio;
     }
-    if (link <= 0)
+    if (e->link_ns_per_byte <= 0)
         return 0;
-    best_cost = link; /* raw: one byte on the link per byte */
-    for (k = 0; k < e->nops; k++) {
-        double cpu = e->est[k].ns_per_byte, ratio = e->est[k].ratio;
-        double share = xm__encoder_share(cpu, ratio, link);
-        double cost = share >= 1 ? (cpu > ratio * link ? cpu : ratio * link)
-                                 : cpu * share;
-
-        if (share > 0 && cost < best_cost) {
-            best_cost = cost;
-            best = (int)k;
-            *share_r = share;
-        }
-    }
-    return best;
+    return xm__encoder_pick(e->nops, cpu, ratio, e->link_ns_per_byte,
+                            share_r);
 }
 
 /* Compress the bulk pages; true if the block is worth sending. */

@@ -56,6 +56,9 @@
  */
 #define XM_ENCODER_AUTO_ZSTD (-1)
 
+/* Block codecs the encoder may hold: lz4 and zstd. */
+#define XM_ENCODER_CODECS 2
+
 /* Batches whose payload may be in flight at once (see xm_encoder_batch). */
 #define XM_ENCODER_SLOTS 2
 
@@ -92,6 +95,17 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
  * f = link / (cpu + link x (1 - ratio)); 0 when @ratio >= 1. Pure.
  */
 double xm__encoder_share(double cpu, double ratio, double link);
+
+/*
+ * Auto's choice among @n (at most XM_ENCODER_CODECS) block codecs, each
+ * taking @cpu[k] ns per input byte to a @ratio[k], over a link of @link
+ * ns per byte: the index of the codec, or -1 for raw, and in *@share_r
+ * the part of the bulk it compresses (xm__encoder_share()). A codec
+ * costs max(cpu, ratio x link) per byte, or cpu x share when it
+ * compresses only a share; raw costs link; the cheapest wins. Pure.
+ */
+int xm__encoder_pick(unsigned n, const double *cpu, const double *ratio,
+                     double link, double *share_r);
 
 /* The stream took @ns to write @bytes: a link speed sample. */
 void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,

@@ -11,7 +11,7 @@
  * compresses text with zstd over a slow link and sends it raw over a
  * link faster than any compressor; the share of a batch a codec slower
  * than the link compresses, and such a batch (part compressed, part
- * raw) decoding. "limits": 2,000 random batches of
+ * raw) decoding; which codec auto picks from given speeds and ratios. "limits": 2,000 random batches of
  * 1..64 pages of mixed kinds over four passes (the last with the guest
  * stopped), in auto and in delta mode with a cache of 8 pages
  * (evictions), each decoded and compared;
@@ -340,6 +340,33 @@ START_TEST(test_share)
 }
 END_TEST
 
+START_TEST(test_pick)
+{
+    /* lz4, zstd: ns per byte and output / input */
+    const double cpu[2] = { 0.5, 1.0 }, far[2] = { 0.3, 0.2 };
+    const double near[2] = { 0.21, 0.2 }, none[2] = { 1.0, 1.2 };
+    double share = -1;
+
+    /* 8 ns per byte (1 Gbit/s): both outrun it, zstd sends 1/3 less */
+    ck_assert_int_eq(xm__encoder_pick(2, cpu, far, 8.0, &share), 1);
+    ck_assert(share == 1);
+    /* lz4 0.2 ns per byte faster, zstd 0.08 ns per byte less on the link */
+    ck_assert_int_eq(xm__encoder_pick(2, cpu, near, 8.0, &share), 1);
+    /* ... on a link where lz4 outruns it and zstd does not */
+    ck_assert_int_eq(xm__encoder_pick(2, cpu, near, 3.0, &share), 0);
+    ck_assert(share == 1);
+    /* a link faster than both: lz4 on part of the batch */
+    ck_assert_int_eq(xm__encoder_pick(2, cpu, far, 0.4, &share), 0);
+    ck_assert_double_eq_tol(share, xm__encoder_share(0.5, 0.3, 0.4),
+                            1e-12);
+    ck_assert(share > 0 && share < 1);
+    /* nothing compresses: raw */
+    ck_assert_int_eq(xm__encoder_pick(2, cpu, none, 8.0, &share), -1);
+    /* one codec only */
+    ck_assert_int_eq(xm__encoder_pick(1, cpu + 1, far + 1, 8.0, &share), 0);
+}
+END_TEST
+
 /*
  * A link four times faster than the codecs: part of each batch is
  * compressed, the rest raw, in one record that decodes.
@@ -484,6 +511,7 @@ static Suite *encoder_suite(void)
     tcase_add_test(tc, test_auto_slow_link_zstd);
     tcase_add_test(tc, test_auto_fast_link_raw);
     tcase_add_test(tc, test_share);
+    tcase_add_test(tc, test_pick);
     tcase_add_test(tc, test_auto_partial_batch);
     suite_add_tcase(s, tc);
 
