@@ -2,6 +2,7 @@
  * encoder.c - per page and per batch, the cheapest way to send it (the
  * rules are in encoder.h), and --compress parsing.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,22 +24,29 @@ struct estimate {
     bool measured;            /* the two above mean something */
 };
 
-struct xm_encoder {
-    struct xm_compress c;                    /* what the caller allowed */
-    uint64_t features;                       /* agreed with the receiver */
-    struct xm_delta_cache *cache;            /* NULL without delta */
-    const struct xm_block_codec_ops *ops[2]; /* block codecs allowed */
-    void *state[2];                          /* their contexts */
-    struct estimate est[2];                  /* their measured figures */
-    unsigned nops;                           /* how many */
-    double link_ns_per_byte;                 /* measured write speed */
-    uint64_t batches;                        /* batches encoded */
-    struct xm_codec_stats st;                /* totals */
+/* The buffers one batch's payload points into. */
+struct slot {
     uint8_t *copies;                         /* per page: a stable copy */
     uint8_t *deltas;                         /* per page: u32 len + runs */
     uint8_t *bulk;                           /* bulk pages, contiguous */
     uint8_t *block;                          /* u32 len + compressed */
-    size_t block_cap;                        /* block's capacity */
+};
+
+struct xm_encoder {
+    struct xm_compress c;                    /* what the caller allowed */
+    uint64_t features;                       /* agreed with the receiver */
+    struct xm_delta_cache *cache;            /* NULL without delta */
+    const struct xm_block_codec_ops *ops[XM_ENCODER_CODECS]; /* allowed */
+    void *state[XM_ENCODER_CODECS];          /* their contexts */
+    struct estimate est[XM_ENCODER_CODECS];  /* their measured figures */
+    unsigned nops;                           /* how many */
+    double link_ns_per_byte;                 /* measured write speed */
+    uint64_t batches;                        /* batches encoded */
+    struct xm_codec_stats st;                /* totals */
+    struct slot slot[XM_ENCODER_SLOTS];      /* used in turn, per batch */
+    struct slot *cur;                        /* this batch's */
+    unsigned calls;                          /* batches encoded, all modes */
+    size_t block_cap;                        /* each block's capacity */
     unsigned bulk_idx[XM_PAGES_MAX];         /* which pages are bulk */
 };
 
@@ -99,6 +107,7 @@ int xm_encoder_new(const struct xm_compress *c, uint64_t features,
 {
     struct xm_encoder *e = calloc(1, sizeof(*e));
     int rc = -ENOMEM;
+    unsigned i;
 
     if (!e)
         return -ENOMEM;
@@ -120,17 +129,24 @@ int xm_encoder_new(const struct xm_compress *c, uint64_t features,
         (rc = add_codec(e, &xm_codec_lz4, c->lz4_level)))
         goto fail;
     if ((e->features & XM_FEAT_ZSTD) &&
-        (rc = add_codec(e, &xm_codec_zstd, c->zstd_level)))
+        (rc = add_codec(e, &xm_codec_zstd,
+                        c->automatic && !c->zstd_level ? XM_ENCODER_AUTO_ZSTD
+                                                       : c->zstd_level)))
         goto fail;
     rc = -ENOMEM;
-    e->copies = aligned_alloc(PS, (size_t)XM_PAGES_MAX * PS);
-    e->deltas = malloc((size_t)XM_PAGES_MAX * (4 + XM_DELTA_MAX));
-    if (e->nops) {
-        e->bulk = aligned_alloc(PS, (size_t)XM_PAGES_MAX * PS);
-        e->block = malloc(e->block_cap);
+    for (i = 0; i < XM_ENCODER_SLOTS; i++) {
+        struct slot *sl = &e->slot[i];
+
+        sl->copies = aligned_alloc(PS, (size_t)XM_PAGES_MAX * PS);
+        sl->deltas = malloc((size_t)XM_PAGES_MAX * (4 + XM_DELTA_MAX));
+        if (e->nops) {
+            sl->bulk = aligned_alloc(PS, (size_t)XM_PAGES_MAX * PS);
+            sl->block = malloc(e->block_cap);
+        }
+        if (!sl->copies || !sl->deltas ||
+            (e->nops && (!sl->bulk || !sl->block)))
+            goto fail;
     }
-    if (!e->copies || !e->deltas || (e->nops && (!e->bulk || !e->block)))
-        goto fail;
     *enc_r = e;
     return 0;
 fail:
@@ -147,10 +163,12 @@ void xm_encoder_free(struct xm_encoder *e)
     for (i = 0; i < e->nops; i++)
         e->ops[i]->free_state(e->state[i]);
     xm_delta_cache_free(e->cache);
-    free(e->copies);
-    free(e->deltas);
-    free(e->bulk);
-    free(e->block);
+    for (i = 0; i < XM_ENCODER_SLOTS; i++) {
+        free(e->slot[i].copies);
+        free(e->slot[i].deltas);
+        free(e->slot[i].bulk);
+        free(e->slot[i].block);
+    }
     free(e);
 }
 
@@ -163,13 +181,51 @@ void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,
     e->link_ns_per_byte = EWMA(e->link_ns_per_byte, (double)ns / bytes);
 }
 
-/* Which block codec for @bytes of bulk, or NO_CODEC for raw. */
-static int choose(struct xm_encoder *e)
+double xm__encoder_share(double cpu, double ratio, double link)
 {
-    double best_cost, link = e->link_ns_per_byte;
+    if (cpu <= ratio * link)
+        return 1;
+    if (ratio >= 1)
+        return 0;
+    return link / (cpu + link * (1 - ratio));
+}
+
+int xm__encoder_pick(unsigned n, const double *cpu, const double *ratio,
+                     double link, double *share_r)
+{
+    double cost, share[XM_ENCODER_CODECS];
+    double best_cost = link; /* raw: one byte on the link per byte */
     int best = NO_CODEC;
     unsigned k;
 
+    assert(n <= XM_ENCODER_CODECS);
+    for (k = 0; k < n; k++) {
+        share[k] = xm__encoder_share(cpu[k], ratio[k], link);
+        if (share[k] >= 1)
+            cost = cpu[k] > ratio[k] * link ? cpu[k] : ratio[k] * link;
+        else
+            cost = cpu[k] * share[k];
+        if (share[k] > 0 && cost < best_cost) {
+            best_cost = cost;
+            best = (int)k;
+        }
+    }
+    if (best != NO_CODEC)
+        *share_r = share[best];
+    return best;
+}
+
+/*
+ * Which block codec for the bulk, or NO_CODEC for raw; *share_r: the
+ * part of the bulk it compresses (xm__encoder_pick()). Each codec is
+ * tried on its own first, and again when its figures are stale.
+ */
+static int choose(struct xm_encoder *e, double *share_r)
+{
+    double cpu[XM_ENCODER_CODECS], ratio[XM_ENCODER_CODECS];
+    unsigned k;
+
+    *share_r = 1;
     if (!e->nops)
         return NO_CODEC;
     if (!e->c.automatic)
@@ -179,19 +235,13 @@ static int choose(struct xm_encoder *e)
         if (!e->est[k].measured ||
             e->batches - e->est[k].last_batch >= XM_ENCODER_RESAMPLE)
             return (int)k;
+        cpu[k] = e->est[k].ns_per_byte;
+        ratio[k] = e->est[k].ratio;
     }
-    if (link <= 0)
+    if (e->link_ns_per_byte <= 0)
         return 0;
-    best_cost = link; /* raw: one byte on the link per byte */
-    for (k = 0; k < e->nops; k++) {
-        double cost = e->est[k].ns_per_byte + e->est[k].ratio * link;
-
-        if (cost < best_cost) {
-            best_cost = cost;
-            best = (int)k;
-        }
-    }
-    return best;
+    return xm__encoder_pick(e->nops, cpu, ratio, e->link_ns_per_byte,
+                            share_r);
 }
 
 /* Compress the bulk pages; true if the block is worth sending. */
@@ -199,18 +249,19 @@ static bool compress_bulk(struct xm_encoder *e, int k, uint8_t *const *src,
                           unsigned nb, uint32_t *clen_r)
 {
     size_t len = (size_t)nb * PS;
-    uint64_t t0 = xm__now_ns(), ns;
+    uint64_t t0 = xm__thread_cpu_ns(), ns;
     bool fresh = !e->est[k].measured ||
                  e->batches - e->est[k].last_batch >= XM_ENCODER_RESAMPLE;
+    uint8_t *bulk = e->cur->bulk;
     unsigned i;
     long r;
 
     for (i = 0; i < nb; i++)
-        if (src[i] != e->bulk + (size_t)i * PS)
-            memcpy(e->bulk + (size_t)i * PS, src[i], PS);
-    r = e->ops[k]->compress(e->state[k], e->bulk, len, e->block + 4,
+        if (src[i] != bulk + (size_t)i * PS)
+            memcpy(bulk + (size_t)i * PS, src[i], PS);
+    r = e->ops[k]->compress(e->state[k], bulk, len, e->cur->block + 4,
                             e->block_cap - 4);
-    ns = xm__now_ns() - t0;
+    ns = xm__thread_cpu_ns() - t0;
     e->st.codec_ns += ns;
     e->est[k].last_batch = e->batches;
     if (r < 0)
@@ -252,17 +303,20 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
                      bool stable, uint8_t *enc, struct iovec *iov,
                      unsigned *niov_r)
 {
+    struct slot *sl = &e->slot[e->calls++ % XM_ENCODER_SLOTS];
     uint8_t *src[XM_PAGES_MAX];
-    uint64_t t0 = xm__now_ns();
-    unsigned i, nb = 0, niov = 0;
+    uint64_t t0 = xm__thread_cpu_ns();
+    unsigned i, nb = 0, nc, niov = 0;
+    double share = 1;
     uint32_t clen = 0;
     uint8_t bulk_enc = XM_ENC_RAW;
     bool block_sent = false;
     int k;
 
+    e->cur = sl;
     for (i = 0; i < n; i++) {
         uint8_t *page = pages[i], *old = NULL;
-        uint8_t *d = e->deltas + (size_t)i * (4 + XM_DELTA_MAX);
+        uint8_t *d = sl->deltas + (size_t)i * (4 + XM_DELTA_MAX);
         int r;
 
         if ((e->features & XM_FEAT_ZERO_PAGES) && xm_page_is_zero(page)) {
@@ -280,8 +334,8 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
              * made where the block codec reads it, so compress_bulk()
              * need not copy it again.
              */
-            src[i] = old || !e->bulk ? e->copies + (size_t)i * PS
-                                     : e->bulk + (size_t)nb * PS;
+            src[i] = old || !sl->bulk ? sl->copies + (size_t)i * PS
+                                      : sl->bulk + (size_t)nb * PS;
             memcpy(src[i], page, PS);
         }
         if (e->cache && iteration > 0) {
@@ -307,24 +361,26 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
         enc[i] = XM_ENC_RAW;
         e->bulk_idx[nb++] = i;
     }
-    e->st.codec_ns += xm__now_ns() - t0;
+    e->st.codec_ns += xm__thread_cpu_ns() - t0;
 
-    k = nb ? choose(e) : NO_CODEC;
-    if (k != NO_CODEC) {
+    k = nb ? choose(e, &share) : NO_CODEC;
+    /* a compressor slower than the link takes the first pages only */
+    nc = share >= 1 ? nb : (unsigned)(share * nb + 0.5);
+    if (k != NO_CODEC && nc) {
         uint8_t *bsrc[XM_PAGES_MAX];
 
-        for (i = 0; i < nb; i++)
+        for (i = 0; i < nc; i++)
             bsrc[i] = src[e->bulk_idx[i]];
-        if (compress_bulk(e, k, bsrc, nb, &clen)) {
+        if (compress_bulk(e, k, bsrc, nc, &clen)) {
             bulk_enc = e->ops[k]->encoding;
-            put_u32(e->block, clen);
-            for (i = 0; i < nb; i++)
+            put_u32(sl->block, clen);
+            for (i = 0; i < nc; i++)
                 enc[e->bulk_idx[i]] = bulk_enc;
         }
     }
 
     for (i = 0; i < n; i++) {
-        uint8_t *d = e->deltas + (size_t)i * (4 + XM_DELTA_MAX);
+        uint8_t *d = sl->deltas + (size_t)i * (4 + XM_DELTA_MAX);
         size_t len;
 
         e->st.pages[enc[i]]++;
@@ -346,7 +402,7 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
             len = 0;
             if (!block_sent) {
                 len = 4 + clen;
-                add_iov(iov, &niov, e->block, len);
+                add_iov(iov, &niov, sl->block, len);
                 block_sent = true;
             }
             break;

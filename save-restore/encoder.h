@@ -14,11 +14,19 @@
  * A stopped guest's pass is taken to be the last: its pages are not
  * cached, since no later pass could use them.
  *
- * Choosing the block codec ("auto"): for B bulk bytes, raw costs B / link
- * and a codec costs B / speed + B x ratio / link, where link is the write
- * speed measured on the stream and speed and ratio are measured on the
- * batches the codec compressed (moving averages). The cheapest wins; a
- * codec not used for XM_ENCODER_RESAMPLE batches is tried again, and
+ * Choosing the block codec ("auto"): the sender writes one batch while
+ * it encodes the next (precopy.c's writer thread), so for B bulk bytes
+ * raw costs B / link and a codec the longer of B / speed and
+ * B x ratio / link, where link is the write speed measured on the stream
+ * and speed and ratio are measured on the batches the codec compressed
+ * (moving averages; speed in the encoding thread's CPU time, so that
+ * being preempted on a shared core does not count against a codec). The
+ * cheapest wins: any codec faster than the link beats raw, and of two
+ * that both outrun it, the one sending fewer bytes. A codec slower than
+ * the link compresses only part of the bulk (xm__encoder_share()) and
+ * the rest goes raw, so that the core and the link are both kept busy;
+ * that beats both all raw and all compressed. A codec not used for
+ * XM_ENCODER_RESAMPLE batches is tried again, and
  * that batch's figures replace its stale ones: guest memory changes from
  * region to region, so what a codec did many batches ago says little
  * (with averages and a resample every 64 batches, one early
@@ -38,6 +46,22 @@
 
 #define XM_ENCODER_RESAMPLE 8
 
+/*
+ * The zstd level auto uses (unless told one): -1, zstd's fastest level
+ * that still matches like level 1, without Huffman-coding the literals.
+ * On the captured guest RAM of bench/ it costs about 10% less CPU than
+ * level 1 for 9% more bytes (17.2% of raw instead of 15.8% at 1 Gbit/s),
+ * which keeps auto within issue 3's budget of 1.5 GB/s of input per core
+ * (bench/README.md, "Auto, overlapped").
+ */
+#define XM_ENCODER_AUTO_ZSTD (-1)
+
+/* Block codecs the encoder may hold: lz4 and zstd. */
+#define XM_ENCODER_CODECS 2
+
+/* Batches whose payload may be in flight at once (see xm_encoder_batch). */
+#define XM_ENCODER_SLOTS 2
+
 struct xm_encoder;
 
 /*
@@ -52,12 +76,36 @@ void xm_encoder_free(struct xm_encoder *e);
  * Encode @n pages (@pages[i] is pfn @pfns[i], mapped) sent in pass
  * @iteration. @stable: the guest is stopped, pages may be read in place.
  * Fills @enc[0..n) and @iov[0..*niov_r) with the payload pieces, which
- * stay valid until the next call. @iov must have room for 2n + 2 entries.
+ * stay valid for the next XM_ENCODER_SLOTS - 1 calls (so one batch can be
+ * written while the next is encoded); pieces of a @stable batch may
+ * point into @pages, which must then stay mapped as long. @iov must have
+ * room for 2n + 2 entries.
  */
 int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
                      const uint64_t *pfns, void *const *pages, unsigned n,
                      bool stable, uint8_t *enc, struct iovec *iov,
                      unsigned *niov_r);
+
+/*
+ * For auto: the part of a batch's bulk to compress with a codec that
+ * takes @cpu ns per input byte to a @ratio (output / input) over a link
+ * of @link ns per byte, the rest raw. 1 when the codec outruns what it
+ * sends (cpu <= ratio x link); else the f at which compressing f of the
+ * bulk takes as long as sending f x ratio plus 1 - f raw:
+ * f = link / (cpu + link x (1 - ratio)); 0 when @ratio >= 1. Pure.
+ */
+double xm__encoder_share(double cpu, double ratio, double link);
+
+/*
+ * Auto's choice among @n (at most XM_ENCODER_CODECS) block codecs, each
+ * taking @cpu[k] ns per input byte to a @ratio[k], over a link of @link
+ * ns per byte: the index of the codec, or -1 for raw, and in *@share_r
+ * the part of the bulk it compresses (xm__encoder_share()). A codec
+ * costs max(cpu, ratio x link) per byte, or cpu x share when it
+ * compresses only a share; raw costs link; the cheapest wins. Pure.
+ */
+int xm__encoder_pick(unsigned n, const double *cpu, const double *ratio,
+                     double link, double *share_r);
 
 /* The stream took @ns to write @bytes: a link speed sample. */
 void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,

@@ -38,6 +38,7 @@
 #include "stream.h"
 #include "xc-stream.h"
 #include "xl-format.h"
+#include "writer.h"
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
 #define PROGRESS_EVERY_NS 100000000ull
@@ -72,14 +73,23 @@ struct sender {
     bool handed_over;                   /* GO was sent */
     char phase[40];                     /* what we were doing, for errors */
     bool peer_error;                    /* the receiver sent ERROR */
-    /* one batch */
+    /* the batch being mapped and encoded */
     uint64_t pfns[XM_PAGES_MAX];        /* pfns to send */
-    uint64_t words[XM_PAGES_MAX];       /* pfn | type << 60 */
     uint32_t types[XM_PAGES_MAX];       /* page types */
     void *pages[XM_PAGES_MAX];          /* their mappings */
     int errs[XM_PAGES_MAX];             /* per-page map errors */
-    uint8_t enc[XM_PAGES_MAX + 8];      /* encodings, padded */
-    struct iovec iov[2 * XM_PAGES_MAX + 5]; /* the record's pieces */
+    struct batch {                      /* a PAGES record, while in flight */
+        struct xm_rec_pages rp;         /* its header */
+        uint64_t words[XM_PAGES_MAX];   /* pfn | type << 60 */
+        uint8_t enc[XM_PAGES_MAX + 8];  /* encodings, padded */
+        struct iovec iov[2 * XM_PAGES_MAX + 5]; /* the record's pieces */
+        void *handle;                   /* its pages' mapping */
+        unsigned n;                     /* pages */
+        bool posted;                    /* the writer has it */
+    } batch[XM_ENCODER_SLOTS];          /* in turn, as the encoder's slots */
+    unsigned next_batch;                /* the one to fill next */
+    struct xm_writer writer;            /* writes one while we encode next */
+    uint64_t written;                   /* s->out.offset, as last waited */
     struct xm_encoder *encoder;         /* chooses each page's encoding */
 };
 
@@ -245,13 +255,13 @@ static void progress(struct sender *s, bool force)
     s->t_progress = now;
     /* Until the policy has measured a pass, show this pass's rate. */
     if (!bw && now > s->iter_t0)
-        bw = (s->out.offset - s->iter_off0) * 1000000000ull /
+        bw = (s->written - s->iter_off0) * 1000000000ull /
              (now - s->iter_t0);
     pr = (struct xm_progress){
         .iteration = s->iteration,
         .pages_done = s->iter_pages,
         .pages_total = s->iter_total,
-        .bytes_total = s->out.offset,
+        .bytes_total = s->written,
         .bandwidth = bw,
         .dirty_rate = s->last.dirty_rate,
         .expected_downtime_ns = s->last.expected_downtime_ns,
@@ -261,52 +271,60 @@ static void progress(struct sender *s, bool force)
     s->hooks->progress(s->hooks->opaque, &pr);
 }
 
-static int compat_pages(struct sender *s, unsigned n);
+static int compat_pages(struct sender *s, const uint64_t *words,
+                        unsigned n, struct iovec *iov);
 static int compat_records(struct sender *s, const void *recs, size_t len,
                           const char *what);
 
-/* Encode the @n mapped pages of a batch and write them as a PAGES record. */
-static int write_pages(struct sender *s, unsigned n)
+/*
+ * Wait for the PAGES record the writer has, if any: unmap its pages,
+ * give the encoder the link sample, run the fault points that follow a
+ * batch. The stream is ours again afterwards, even on error. @failing:
+ * an error is on its way up already; only clean up.
+ */
+static int batch_done(struct sender *s, bool failing)
 {
-    struct xm_rec_pages rp = { .count = n, .iteration = s->iteration };
-    uint64_t t0, off0, ns;
-    unsigned niov = 0;
+    struct batch *b = &s->batch[(s->next_batch + XM_ENCODER_SLOTS - 1) %
+                                XM_ENCODER_SLOTS];
+    uint64_t bytes, ns;
     int rc;
 
-    /*
-     * A suspended guest's pages hold still and may go out as they are;
-     * a running guest's are copied first (encoder.h).
-     */
-    rc = xm_encoder_batch(s->encoder, s->iteration, s->pfns, s->pages, n,
-                          s->suspended, s->enc, s->iov + 3, &niov);
-    if (rc)
-        return fail(s, rc, "cannot encode pages of domain %u", s->domid);
-    memset(s->enc + n, 0, 8);
-    s->iov[0] = (struct iovec){ &rp, sizeof(rp) };
-    s->iov[1] = (struct iovec){ s->words, n * sizeof(uint64_t) };
-    s->iov[2] = (struct iovec){ s->enc, (n + 7) & ~7u };
-    t0 = xm__now_ns();
-    off0 = s->out.offset;
-    rc = xm_stream_write_record(&s->out, XM_REC_PAGES, s->iov, niov + 3);
+    if (!b->posted)
+        return 0;
+    rc = xm__writer_wait(&s->writer, &bytes, &ns);
+    b->posted = false;
+    s->be->ops->unmap(s->be, b->handle, b->n);
+    s->written = s->out.offset;
+    if (failing)
+        return 0;
     if (rc)
         return stream_fail(s, &s->out);
     /*
      * A capped stream may take a record at once (its credit): the link
      * still costs the cap, which is what the encoder must weigh.
      */
-    ns = xm__now_ns() - t0;
     if (s->out.bytes_limit &&
-        ns < (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit)
-        ns = (s->out.offset - off0) * 1000000000ull / s->out.bytes_limit;
-    xm_encoder_link_sample(s->encoder, s->out.offset - off0, ns);
+        ns < bytes * 1000000000ull / s->out.bytes_limit)
+        ns = bytes * 1000000000ull / s->out.bytes_limit;
+    xm_encoder_link_sample(s->encoder, bytes, ns);
+    if (!s->suspended) {
+        char ph[32];
+
+        snprintf(ph, sizeof(ph), "iteration:%u", b->rp.iteration);
+        fault_point(s, ph);
+    }
     return 0;
 }
 
-/* Send @n pages (s->pfns) as one PAGES record (compat: PAGE_DATA). */
+/*
+ * Send @n pages (s->pfns) as one PAGES record: map and encode them, then
+ * hand the record to the writer once it has written the previous one.
+ */
 static int send_batch(struct sender *s, unsigned n)
 {
+    struct batch *b = &s->batch[s->next_batch];
+    unsigned i, niov = 0;
     void *handle = NULL;
-    unsigned i;
     int rc;
 
     rc = s->be->ops->page_types(s->be, s->domid, s->pfns, n, s->types);
@@ -323,22 +341,54 @@ static int send_batch(struct sender *s, unsigned n)
             rc = fail(s, s->errs[i], "cannot map pfn 0x%llx of domain %u: %s",
                       (unsigned long long)s->pfns[i], s->domid,
                       strerror(-s->errs[i]));
-            goto out;
+            goto fail;
         }
-        s->words[i] = s->pfns[i] | (uint64_t)s->types[i] << XM_PFN_TYPE_SHIFT;
+        b->words[i] = s->pfns[i] | (uint64_t)s->types[i] << XM_PFN_TYPE_SHIFT;
     }
-    rc = s->p->compat ? compat_pages(s, n) : write_pages(s, n);
+    if (s->p->compat) {
+        /* Xen's stream, raw and in order: written here, not by the writer */
+        rc = compat_pages(s, b->words, n, b->iov);
+        if (rc)
+            goto fail;
+        s->be->ops->unmap(s->be, handle, n);
+        s->written = s->out.offset;
+        s->sum->pages_sent += n;
+        s->iter_pages += n;
+        if (!s->suspended) {
+            char ph[32];
+
+            snprintf(ph, sizeof(ph), "iteration:%u", s->iteration);
+            fault_point(s, ph);
+        }
+        return 0;
+    }
+    /*
+     * A suspended guest's pages hold still and may go out as they are;
+     * a running guest's are copied first (encoder.h).
+     */
+    rc = xm_encoder_batch(s->encoder, s->iteration, s->pfns, s->pages, n,
+                          s->suspended, b->enc, b->iov + 3, &niov);
+    if (rc) {
+        rc = fail(s, rc, "cannot encode pages of domain %u", s->domid);
+        goto fail;
+    }
+    rc = batch_done(s, false);
     if (rc)
-        goto out;
+        goto fail;
+    memset(b->enc + n, 0, 8);
+    b->rp = (struct xm_rec_pages){ .count = n, .iteration = s->iteration };
+    b->iov[0] = (struct iovec){ &b->rp, sizeof(b->rp) };
+    b->iov[1] = (struct iovec){ b->words, n * sizeof(uint64_t) };
+    b->iov[2] = (struct iovec){ b->enc, (n + 7) & ~7u };
+    b->handle = handle;
+    b->n = n;
+    b->posted = true;
+    xm__writer_post(&s->writer, XM_REC_PAGES, b->iov, niov + 3);
+    s->next_batch = (s->next_batch + 1) % XM_ENCODER_SLOTS;
     s->sum->pages_sent += n;
     s->iter_pages += n;
-    if (!s->suspended) {
-        char ph[32];
-
-        snprintf(ph, sizeof(ph), "iteration:%u", s->iteration);
-        fault_point(s, ph);
-    }
-out:
+    return 0;
+fail:
     s->be->ops->unmap(s->be, handle, n);
     return rc;
 }
@@ -353,7 +403,7 @@ static int send_bitmap(struct sender *s, uint64_t count)
     s->iter_pages = 0;
     s->iter_total = count;
     s->iter_t0 = xm__now_ns();
-    s->iter_off0 = s->out.offset;
+    s->iter_off0 = s->written = s->out.offset;
     for (pfn = 0; pfn < s->info.nr_pfns; pfn++) {
         unsigned long w = s->to_send[pfn / BITS_PER_LONG];
 
@@ -369,18 +419,22 @@ static int send_bitmap(struct sender *s, uint64_t count)
             if (!rc)
                 rc = check_peer(s);
             if (rc)
-                return rc;
+                goto fail;
             n = 0;
             progress(s, false);
         }
     }
-    if (n) {
-        rc = send_batch(s, n);
-        if (rc)
-            return rc;
-    }
+    if (n && (rc = send_batch(s, n)))
+        goto fail;
+    /* the last record is out before anything else touches the stream */
+    rc = batch_done(s, false);
+    if (rc)
+        return rc;
     progress(s, true);
     return check_peer(s);
+fail:
+    batch_done(s, true);
+    return rc;
 }
 
 static int clean_bitmap(struct sender *s, unsigned long *bitmap,
@@ -831,18 +885,20 @@ out:
     return rc;
 }
 
-/* s->words and s->pages (mapped) as one PAGE_DATA record, raw. */
-static int compat_pages(struct sender *s, unsigned n)
+/* @words and s->pages (mapped) as one PAGE_DATA record, raw, through
+ * @iov (room for n + 2 pieces). */
+static int compat_pages(struct sender *s, const uint64_t *words,
+                        unsigned n, struct iovec *iov)
 {
     uint8_t head[16];
     char why[256];
     unsigned k;
 
-    if (xm_xc_page_data_iov(head, s->words, n, s->pages, s->iov, &k, why,
+    if (xm_xc_page_data_iov(head, words, n, s->pages, iov, &k, why,
                             sizeof(why)))
         return fail(s, -EINVAL, "cannot send pages of domain %u: %s",
                     s->domid, why);
-    if (xm_stream_write_raw(&s->out, s->iov, k, "PAGE_DATA record"))
+    if (xm_stream_write_raw(&s->out, iov, k, "PAGE_DATA record"))
         return stream_fail(s, &s->out);
     return 0;
 }
@@ -1010,6 +1066,8 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
         if (rc)
             rc = fail(s, rc, "cannot set up the page encoder");
     }
+    if (!rc && (rc = xm__writer_init(&s->writer, &s->out)))
+        rc = fail(s, rc, "cannot start the writer thread");
     if (!rc)
         fault_point(s, "setup");
     if (!rc && s->live && params->live)
@@ -1046,6 +1104,8 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
         }
     }
 out:
+    batch_done(s, true);
+    xm__writer_dispose(&s->writer);
     if (rc)
         undo(s);
     xm_stream_dispose(&s->out);

@@ -66,6 +66,18 @@ static inline uint64_t xm__now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Nanoseconds of CPU time the calling thread has used: what a piece of
+ * work cost, without the time other processes held the core.
+ */
+static inline uint64_t xm__thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 #define XM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* XM_PRIVATE_H */

@@ -19,9 +19,8 @@
 #include <sys/mman.h>
 
 #include "codec.h"
+#include "pages.h"
 #include "stream-format.h"
-
-#define PAGE XM_CODEC_PAGE
 
 static const struct xm_block_codec_ops *const codecs[] = {
     &xm_codec_lz4,
@@ -30,16 +29,6 @@ static const struct xm_block_codec_ops *const codecs[] = {
 
 static const struct xm_block_codec_ops *ops; /* this iteration's codec */
 static void *state;                          /* its state, level 0 */
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void setup(void)
 {
@@ -59,63 +48,6 @@ static void pick(int i)
     ops = codecs[i];
     ck_assert_int_eq(ops->new_state(0, &state), 0);
     ck_assert_ptr_nonnull(state);
-}
-
-/* ---- page makers ----------------------------------------------------- */
-
-enum kind { ZERO, RANDOM, TEXT, REDIRTY, NR_KINDS };
-
-static void fill_random(uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        p[i] = (uint8_t)next_rand();
-}
-
-static void fill_text(uint8_t *p, size_t len)
-{
-    static const char *const words[] = {
-        "the", "page", "domain", "migration", "of", "memory", "xen",
-        "dirty", "stream", "record", "and", "to", "kernel", "0x1f3",
-        "struct", "return", "int", "if", "error", "buffer",
-    };
-    size_t i = 0;
-
-    while (i < len) {
-        const char *w = words[next_rand() % 20];
-        size_t n = strlen(w);
-
-        if (n > len - i)
-            n = len - i;
-        memcpy(p + i, w, n);
-        i += n;
-        if (i < len)
-            p[i++] = next_rand() % 12 ? ' ' : '\n';
-    }
-}
-
-/* @n pages of @kind at @p; REDIRTY changes a few bytes of what is there. */
-static void fill(uint8_t *p, size_t n, enum kind kind)
-{
-    size_t i, k;
-
-    switch (kind) {
-    case ZERO:
-        memset(p, 0, n * PAGE);
-        break;
-    case RANDOM:
-        fill_random(p, n * PAGE);
-        break;
-    case TEXT:
-        fill_text(p, n * PAGE);
-        break;
-    default:
-        for (i = 0; i < n; i++)
-            for (k = 1 + next_rand() % 64; k; k--)
-                p[i * PAGE + next_rand() % PAGE] = (uint8_t)next_rand();
-        break;
-    }
 }
 
 /* ---- guarded buffers ------------------------------------------------- */

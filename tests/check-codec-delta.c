@@ -21,7 +21,7 @@
 
 #include "codec.h"
 
-#define PAGE XM_CODEC_PAGE
+#include "pages.h"
 
 static uint8_t *old, *page, *copy, *out;
 
@@ -43,24 +43,6 @@ static void teardown(void)
     free(page);
     free(copy);
     free(out);
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static void fill_random(uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        p[i] = (uint8_t)next_rand();
 }
 
 /* Encode page against old, apply to a copy of old, expect page back. */

@@ -14,7 +14,7 @@
 
 #include "codec-zero.h"
 
-#define PAGE XM_ZERO_PAGE_SIZE
+#include "pages.h"
 
 struct impl {
     const char *name;
@@ -49,16 +49,6 @@ static void teardown(void)
 {
     free(page);
     page = NULL;
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
 }
 
 static bool reference(const uint8_t *p)
