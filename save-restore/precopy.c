@@ -68,7 +68,9 @@ struct sender {
     struct xm_policy_decision last;     /* the latest decision */
     bool logdirty_on;                   /* undo: log-dirty enabled */
     bool suspended;                     /* undo: source suspended */
-    unsigned cap;                       /* undo: cap set (0 = none) */
+    unsigned cap;                       /* the cap now (0 = none) */
+    unsigned cap_orig;                  /* undo: the domain's own cap */
+    unsigned throttle;                  /* throttle applied, % */
     bool renamed;                       /* undo: renamed --migratedaway */
     bool handed_over;                   /* GO was sent */
     char phase[40];                     /* what we were doing, for errors */
@@ -450,11 +452,19 @@ static int clean_bitmap(struct sender *s, unsigned long *bitmap,
     return 0;
 }
 
+/*
+ * Throttle to @throttle_pct (0: none). A cap the domain had before we
+ * started is the administrator's: the throttle never loosens it, and
+ * "none" puts it back.
+ */
 static int set_cap(struct sender *s, unsigned throttle_pct)
 {
     unsigned cap = throttle_pct ? 100 - throttle_pct : 0;
     int rc;
 
+    if (s->cap_orig && (!cap || cap > s->cap_orig))
+        cap = s->cap_orig;
+    s->throttle = throttle_pct;
     if (cap == s->cap)
         return 0;
     rc = s->be->ops->set_cpu_cap(s->be, s->domid, cap);
@@ -584,7 +594,7 @@ static void report_iteration(struct sender *s, uint64_t pages,
         .page_rate = s->last.page_rate,
         .dirty_rate = s->last.dirty_rate,
         .expected_downtime_ns = s->last.expected_downtime_ns,
-        .throttle_pct = s->cap ? 100 - s->cap : 0,
+        .throttle_pct = s->throttle,
     };
 
     xm_encoder_stats(s->encoder, &now);
@@ -967,13 +977,14 @@ static void undo(struct sender *s)
     }
     if (s->renamed && s->be->ops->rename(s->be, s->domid, s->info.name))
         ok = false;
-    if (!s->cap && !s->logdirty_on && !s->suspended && ok) {
+    if (s->cap == s->cap_orig && !s->logdirty_on && !s->suspended && ok) {
         if (s->info.name[0])
             LOGD(s->lg, XM_LOG_WARN, s->domid,
                  "domain \"%s\" keeps running on the source", s->info.name);
         return;
     }
-    if (s->cap && s->be->ops->set_cpu_cap(s->be, s->domid, 0))
+    if (s->cap != s->cap_orig &&
+        s->be->ops->set_cpu_cap(s->be, s->domid, s->cap_orig))
         ok = false;
     if (s->logdirty_on && s->be->ops->logdirty_disable(s->be, s->domid))
         ok = false;
@@ -1046,6 +1057,8 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
                   s->info.name, s->info.name);
         goto out;
     }
+    /* an administrator's cap, kept through the migration (set_cap) */
+    s->cap = s->cap_orig = s->info.cpu_cap;
     sum_r->guest_pages = s->info.nr_pfns;
     s->bitmap_longs = (s->info.nr_pfns + BITS_PER_LONG - 1) / BITS_PER_LONG;
     s->to_send = calloc(s->bitmap_longs, sizeof(unsigned long));

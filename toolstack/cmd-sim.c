@@ -102,6 +102,7 @@ int main_sim_create(int argc, char **argv)
         { "fill", required_argument, NULL, 'f' },
         { "write-bytes", required_argument, NULL, 'b' },
         { "image", required_argument, NULL, 'i' },
+        { "cap", required_argument, NULL, 'C' },
         { "paused", no_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -110,7 +111,7 @@ int main_sim_create(int argc, char **argv)
     struct xm_sim_config cfg;
     enum xm_sim_fill fill = XM_SIM_FILL_RANDOM;
     struct xm_backend *be = NULL;
-    uint64_t mib = 256, vcpus = 1, write_bytes = XM_PAGE_SIZE;
+    uint64_t mib = 256, vcpus = 1, write_bytes = XM_PAGE_SIZE, cap = 0;
     const char *workload = "idle", *image = NULL;
     enum xm_sim_create_flags flags = XM_SIM_CREATE_RUN;
     uint32_t domid;
@@ -142,6 +143,15 @@ int main_sim_create(int argc, char **argv)
             break;
         case 'i':
             image = optarg;
+            break;
+        case 'C':
+            if (!cli_parse_u64("--cap", optarg, &cap))
+                return 2;
+            if (cap > 100) {
+                fprintf(stderr, "xenmig: --cap wants 0 to 100 (%% of a CPU), not %s\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'p':
             flags = 0;
@@ -195,7 +205,8 @@ int main_sim_create(int argc, char **argv)
     if (cli_open_backend(&be))
         goto out;
     if (xm_sim_domain_create_ex(be, argv[optind], &cfg, mib << 8, fill,
-                                image_fd, flags, &domid) == 0) {
+                                image_fd, flags, &domid) == 0 &&
+        (!cap || be->ops->set_cpu_cap(be, domid, (uint32_t)cap) == 0)) {
         printf("%u\n", domid);
         status = 0;
     }

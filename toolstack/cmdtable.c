@@ -88,13 +88,14 @@ const struct cmd_spec cmd_table[] = {
       "  --pidfile FILE          write the host's process id to FILE\n" },
     { "sim-create", main_sim_create,
       "create a simulated domain running a memory workload",
-      "[-m MIB] [--vcpus N] [-w SPEC] [--write-bytes N] [--fill KIND] [--image FILE] [--paused] NAME",
+      "[-m MIB] [--vcpus N] [-w SPEC] [--write-bytes N] [--fill KIND] [--image FILE] [--cap PCT] [--paused] NAME",
       "  -m, --memory MIB        guest RAM in MiB (256)\n"
       "  --vcpus N               vCPU threads (1)\n"
       "  -w, --workload SPEC     idle | uniform:RATE[:WSET] | hotcold:RATE:WSET:HOTSET:HOTPCT | stream:RATE[:WSET] (MiB/s, MiB; idle)\n"
       "  --write-bytes N         bytes each write rewrites in its page, 8-4096 (4096)\n"
       "  --fill KIND             initial RAM: zero, random or text (random)\n"
       "  --image FILE            initial RAM: a memory image's bytes, repeated or cut to fit\n"
+      "  --cap PCT               limit it to PCT% of a CPU from the start, as an administrator's scheduler cap (0: none)\n"
       "  --paused                create it paused, RAM exactly as filled\n" },
     { "sim-heartbeat", main_sim_heartbeat,
       "print a simulated guest's per-vCPU heartbeat counters", "DOMAIN",
