@@ -3,7 +3,7 @@
  *
  * Off unless $XENMIG_FAULT is set. It holds comma-separated points, each
  * firing once per process:
- *   drop:PHASE          cut the connection (shutdown) at PHASE
+ *   drop:PHASE          cut the connection at PHASE (xm__fault_cut)
  *   exit:PHASE          _exit(1) at PHASE: a kill, nothing cleans up
  *   stall:PHASE:SECONDS sleep that long at PHASE
  *   corrupt:PHASE       flip one byte (the CRC) of the next record written
@@ -22,10 +22,13 @@
  * xm_backend_open() to wrap the ops vtable when a backend op is named.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -109,6 +112,35 @@ bool xm__fault(const char *fmt, ...)
     vsnprintf(point, sizeof(point), fmt, ap);
     va_end(ap);
     return take(point, "", NULL, 0);
+}
+
+/*
+ * Cut a connection as a dead link would: a socket is shut down both ways;
+ * a pair of pipes (a transport command, -s) cannot be, so dead pipes take
+ * the descriptors' places (a file is left alone): writes fail with EPIPE, reads see the end, and
+ * the peer sees its input end once our last copy of the write end is gone.
+ * The descriptors stay valid, so the code using them fails as it would on
+ * a real cut.
+ */
+void xm__fault_cut(int rfd, int wfd)
+{
+    int p[2], fd = wfd >= 0 ? wfd : rfd;
+    struct stat st;
+
+    if (fd < 0 || shutdown(fd, SHUT_RDWR) == 0 || errno != ENOTSOCK)
+        return;
+    if (fstat(fd, &st) || !S_ISFIFO(st.st_mode))
+        return; /* a file: there is no connection to cut */
+    if (wfd >= 0 && pipe2(p, O_CLOEXEC) == 0) {
+        close(p[0]);
+        dup3(p[1], wfd, O_CLOEXEC);
+        close(p[1]);
+    }
+    if (rfd >= 0 && rfd != wfd && pipe2(p, O_CLOEXEC) == 0) {
+        close(p[1]);
+        dup3(p[0], rfd, O_CLOEXEC);
+        close(p[0]);
+    }
 }
 
 unsigned xm__fault_phase(struct xm_logger *lg, const char *fmt, ...)

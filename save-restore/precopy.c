@@ -117,7 +117,7 @@ static void fault_point(struct sender *s, const char *phase)
     unsigned a = xm__fault_phase(s->lg, "%s", phase);
 
     if (a & XM_FAULT_DROP)
-        shutdown(s->out.fd, SHUT_RDWR);
+        xm__fault_cut(s->back.fd, s->out.fd);
     if (a & XM_FAULT_CORRUPT)
         s->out.corrupt_next = true;
 }

@@ -46,6 +46,7 @@ void xm__log(struct xm_logger *lg, enum xm_log_level level, int errnoval,
  * stall:PHASE:S sleeps; the result has XM_FAULT_DROP for drop:PHASE (the
  * caller cuts its connection) and XM_FAULT_CORRUPT for corrupt:PHASE (the
  * caller corrupts its next record). Costs a getenv() when unset.
+ * xm__fault_cut(): what XM_FAULT_DROP does to a connection (see fault.c).
  * xm__fault_backend(): wrap @be's ops so backend:OP:ERRNO makes OP fail.
  */
 enum xm_fault_actions {
@@ -55,6 +56,7 @@ enum xm_fault_actions {
 bool xm__fault(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 unsigned xm__fault_phase(struct xm_logger *lg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void xm__fault_cut(int rfd, int wfd);
 void xm__fault_backend(struct xm_backend *be);
 
 /* Monotonic nanoseconds. */

@@ -97,7 +97,7 @@ static void fault_point(struct receiver *r, const char *phase)
     unsigned a = xm__fault_phase(r->lg, "%s", phase);
 
     if (a & XM_FAULT_DROP)
-        shutdown(r->in.fd, SHUT_RDWR);
+        xm__fault_cut(r->in.fd, r->back.fd);
     if (a & XM_FAULT_CORRUPT)
         r->back.corrupt_next = true;
 }

@@ -1,5 +1,6 @@
 # migrate -s: the stream and the back channel run over a command's stdin
-# and stdout (ssh in real life), as with xl. Also a non-live migration.
+# and stdout (ssh in real life), as with xl. Also a non-live migration,
+# a receiver command that dies at once, and the pipes cut mid-migration.
 . "$(dirname "$0")/lib.sh"
 
 start_host a
@@ -28,5 +29,24 @@ on a migrate -s "$TOP/tests/integration/fake-ssh.sh" -C "false" vm desthost \
 cat "$WORK/err"
 grep -q "connection to the receiver was closed" "$WORK/err" \
     || fail "no message about the closed connection"
+assert_alive a vm
+
+note "the transport's pipes cut in iteration 0 (drop: fault point)"
+XENMIG_FAULT=drop:iteration:0 on a migrate -s "$TOP/tests/integration/fake-ssh.sh" \
+    -C "$XENMIG --sim-socket $WORK/b.sock migrate-receive" vm desthost \
+    2> "$WORK/err" && fail "a migration whose pipes were cut succeeded"
+cat "$WORK/err"
+grep -q "dropping the connection at iteration:0" "$WORK/err" \
+    || fail "the drop fault point did not fire"
+grep -q "resumed on the source" "$WORK/err" || fail "the source was not resumed"
+[ "$(domain_state a vm)" = "r-- 0" ] \
+    || fail "after the cut the source is $(domain_state a vm), not running uncapped"
+# the receiver saw its input end and destroyed what it built
+i=0
+while [ "$(domain_state b vm--incoming)" != none ] || [ "$(domain_state b vm)" != none ]; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || fail "the receiver left a domain after the cut"
+    sleep 0.2
+done
 assert_alive a vm
 echo "ok"
