@@ -718,6 +718,37 @@ static int sim_set_cpu_cap(struct xm_backend *be, uint32_t domid,
                 NULL);
 }
 
+static int sim_set_note(struct xm_backend *be, uint32_t domid,
+                        const char *key, const char *value)
+{
+    struct xm_sim_req req = { .op = XM_SIM_OP_SET_NOTE };
+
+    if (!xm_note_args_ok(key, value))
+        return -EINVAL;
+    snprintf(req.name, sizeof(req.name), "%s", key);
+    return call(to_sim(be), "keep a note with", domid, &req, value,
+                value ? strlen(value) : 0, -1, NULL);
+}
+
+static int sim_get_note(struct xm_backend *be, uint32_t domid,
+                        const char *key, char *buf, size_t size)
+{
+    struct sim_backend *s = to_sim(be);
+    struct xm_sim_req req = { .op = XM_SIM_OP_GET_NOTE };
+    int rc;
+
+    if (!xm_note_args_ok(key, ""))
+        return -EINVAL;
+    snprintf(req.name, sizeof(req.name), "%s", key);
+    rc = call(s, "read a note of", domid, &req, NULL, 0, -1, NULL);
+    if (rc)
+        return rc;
+    if (!resp_of(s)->val[0])
+        return -ENOENT;
+    snprintf(buf, size, "%.*s", (int)resp_of(s)->len, (char *)(resp_of(s) + 1));
+    return 0;
+}
+
 static int sim_rename(struct xm_backend *be, uint32_t domid,
                       const char *name)
 {
@@ -757,6 +788,8 @@ const struct xm_backend_ops xm_backend_sim_ops = {
     .destroy = sim_destroy,
     .set_cpu_cap = sim_set_cpu_cap,
     .rename = sim_rename,
+    .set_note = sim_set_note,
+    .get_note = sim_get_note,
 };
 
 /* ---- sim-only calls (sim.h) ------------------------------------------- */

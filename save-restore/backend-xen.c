@@ -1752,6 +1752,51 @@ static int xen_set_cpu_cap(struct xm_backend *be, uint32_t domid,
     return rc;
 }
 
+/* Notes are libxl userdata "xenmig-KEY", removed with the domain. */
+static int xen_set_note(struct xm_backend *be, uint32_t domid,
+                        const char *key, const char *value)
+{
+    char id[8 + XM_NOTE_KEY_MAX];
+
+    if (!xm_note_args_ok(key, value))
+        return -EINVAL;
+    snprintf(id, sizeof(id), "xenmig-%s", key);
+    if (value ? libxl_userdata_store(to_xen(be)->ctx, domid, id,
+                                     (const uint8_t *)value,
+                                     (int)strlen(value) + 1)
+              : libxl_userdata_unlink(to_xen(be)->ctx, domid, id)) {
+        LOGD(be->lg, XM_LOG_ERROR, domid,
+             "cannot %s libxl's userdata \"%s\" of domain %u",
+             value ? "write" : "remove", id, domid);
+        return -EIO;
+    }
+    return 0;
+}
+
+static int xen_get_note(struct xm_backend *be, uint32_t domid,
+                        const char *key, char *buf, size_t size)
+{
+    char id[8 + XM_NOTE_KEY_MAX];
+    uint8_t *data = NULL;
+    int len = 0;
+
+    if (!xm_note_args_ok(key, ""))
+        return -EINVAL;
+    snprintf(id, sizeof(id), "xenmig-%s", key);
+    if (libxl_userdata_retrieve(to_xen(be)->ctx, domid, id, &data, &len)) {
+        LOGD(be->lg, XM_LOG_ERROR, domid,
+             "cannot read libxl's userdata \"%s\" of domain %u", id, domid);
+        return -EIO;
+    }
+    if (!data || len <= 0) {
+        free(data);
+        return -ENOENT;
+    }
+    snprintf(buf, size, "%.*s", len, (const char *)data);
+    free(data);
+    return 0;
+}
+
 static int xen_rename(struct xm_backend *be, uint32_t domid,
                       const char *name)
 {
@@ -2057,4 +2102,6 @@ const struct xm_backend_ops xm_backend_xen_ops = {
     .destroy = xen_destroy,
     .set_cpu_cap = xen_set_cpu_cap,
     .rename = xen_rename,
+    .set_note = xen_set_note,
+    .get_note = xen_get_note,
 };

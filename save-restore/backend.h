@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "stream-format.h"
 #include "xenmig.h"
@@ -235,7 +236,28 @@ struct xm_backend_ops {
 
     /* Rename a domain (the source becomes NAME--migratedaway). */
     int (*rename)(struct xm_backend *be, uint32_t domid, const char *name);
+
+    /*
+     * A short note the toolstack keeps with a domain, for a later xenmig
+     * process (recover): @key up to XM_NOTE_KEY_MAX - 1 characters of
+     * [a-z0-9-], @value up to XM_NOTE_VALUE_MAX - 1; a NULL @value
+     * removes it. The note goes when the domain does (xen: libxl's
+     * per-domain userdata; sim: kept by the sim host). get_note() copies
+     * the value, NUL ended, into @buf and returns -ENOENT, without
+     * logging, if there is none.
+     */
+    int (*set_note)(struct xm_backend *be, uint32_t domid, const char *key,
+                    const char *value);
+    int (*get_note)(struct xm_backend *be, uint32_t domid, const char *key,
+                    char *buf, size_t size);
 };
+
+#define XM_NOTE_KEY_MAX 32
+#define XM_NOTE_VALUE_MAX 128
+
+/* The note a migration keeps while it throttles: the domain's own cap,
+ * decimal %, for xenmig recover. */
+#define XM_NOTE_CAP "cap-before-migration"
 
 /* Every backend's instance starts with this. */
 struct xm_backend {
@@ -247,6 +269,18 @@ extern const struct xm_backend_ops xm_backend_sim_ops;
 #ifdef HAVE_XEN
 extern const struct xm_backend_ops xm_backend_xen_ops;
 #endif
+
+/* A note's key and value (NULL allowed) are within set_note()'s rules.
+ * (Inline: xenmig-simd checks them too, without the backends.) */
+static inline bool xm_note_args_ok(const char *key, const char *value)
+{
+    size_t n = strlen(key);
+
+    if (!n || n >= XM_NOTE_KEY_MAX ||
+        strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+        return false;
+    return !value || strlen(value) < XM_NOTE_VALUE_MAX;
+}
 
 /* Find a domain by name or decimal id; -ESRCH (logged) if none. */
 int xm_domain_lookup(struct xm_backend *be, const char *name_or_id,

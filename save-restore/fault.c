@@ -326,6 +326,20 @@ static int f_rename(struct xm_backend *be, uint32_t domid, const char *name)
     return real->rename(be, domid, name);
 }
 
+static int f_set_note(struct xm_backend *be, uint32_t domid, const char *key,
+                      const char *value)
+{
+    FAULT(be, "set_note");
+    return real->set_note(be, domid, key, value);
+}
+
+static int f_get_note(struct xm_backend *be, uint32_t domid, const char *key,
+                      char *buf, size_t size)
+{
+    FAULT(be, "get_note");
+    return real->get_note(be, domid, key, buf, size);
+}
+
 /*
  * Not const, unlike every other ops instance: its name must be the
  * wrapped backend's, which is known only at wrap time.
@@ -352,6 +366,8 @@ static struct xm_backend_ops fault_backend_ops = {
     .destroy = f_destroy,
     .set_cpu_cap = f_set_cpu_cap,
     .rename = f_rename,
+    .set_note = f_set_note,
+    .get_note = f_get_note,
 };
 
 void xm__fault_backend(struct xm_backend *be)

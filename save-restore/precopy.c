@@ -71,6 +71,7 @@ struct sender {
     unsigned cap;                       /* the cap now (0 = none) */
     unsigned cap_orig;                  /* undo: the domain's own cap */
     unsigned throttle;                  /* throttle applied, % */
+    int cap_noted;                      /* NOTE_CAP kept: 1, failed: -1 */
     bool renamed;                       /* undo: renamed --migratedaway */
     bool handed_over;                   /* GO was sent */
     char phase[40];                     /* what we were doing, for errors */
@@ -453,6 +454,35 @@ static int clean_bitmap(struct sender *s, unsigned long *bitmap,
 }
 
 /*
+ * Before the first throttle: note the domain's own cap with it, so a
+ * 'xenmig recover' after this process is killed puts that cap back
+ * instead of guessing. Without the note there is no throttle (false).
+ */
+static bool note_cap(struct sender *s)
+{
+    char v[16];
+
+    if (!s->cap_noted) {
+        snprintf(v, sizeof(v), "%u", s->cap_orig);
+        s->cap_noted = s->be->ops->set_note(s->be, s->domid, XM_NOTE_CAP, v)
+                           ? -1 : 1;
+        if (s->cap_noted < 0)
+            LOGD(s->lg, XM_LOG_WARN, s->domid,
+                 "not throttling domain %u: its own cap could not be noted for 'xenmig recover'",
+                 s->domid);
+    }
+    return s->cap_noted > 0;
+}
+
+/* The migration is over and the domain has its own cap again. */
+static void unnote_cap(struct sender *s)
+{
+    if (s->cap_noted > 0 &&
+        !s->be->ops->set_note(s->be, s->domid, XM_NOTE_CAP, NULL))
+        s->cap_noted = 0;
+}
+
+/*
  * Throttle to @throttle_pct (0: none). A cap the domain had before we
  * started is the administrator's: the throttle never loosens it, and
  * "none" puts it back.
@@ -464,6 +494,8 @@ static int set_cap(struct sender *s, unsigned throttle_pct)
 
     if (s->cap_orig && (!cap || cap > s->cap_orig))
         cap = s->cap_orig;
+    if (cap != s->cap && cap != s->cap_orig && !note_cap(s))
+        return 0;
     s->throttle = throttle_pct;
     if (cap == s->cap)
         return 0;
@@ -519,6 +551,7 @@ static int send_preamble(struct sender *s)
         .nr_vcpus = s->info.nr_vcpus,
         .source_domid = s->domid,
     };
+    struct xm_rec_sched sched = { .cpu_cap = s->cap_orig };
     struct xm_rec_features f;
     int rc;
 
@@ -562,8 +595,14 @@ static int send_preamble(struct sender *s)
         xm_stream_write_simple(&s->out, XM_REC_DOMAIN_HEADER, &dh,
                                sizeof(dh)))
         return stream_fail(s, &s->out);
-    return write_blob(s, XM_REC_DOMAIN_CONFIG, XM_STATE_CONFIG,
-                      "configuration");
+    rc = write_blob(s, XM_REC_DOMAIN_CONFIG, XM_STATE_CONFIG,
+                    "configuration");
+    if (rc || !s->cap_orig)
+        return rc;
+    /* the administrator's cap goes with the guest (the throttle doesn't) */
+    if (xm_stream_write_simple(&s->out, XM_REC_SCHED, &sched, sizeof(sched)))
+        return stream_fail(s, &s->out);
+    return 0;
 }
 
 /* @now minus @then, field by field: one iteration's codec figures. */
@@ -977,15 +1016,20 @@ static void undo(struct sender *s)
     }
     if (s->renamed && s->be->ops->rename(s->be, s->domid, s->info.name))
         ok = false;
+    if (s->cap == s->cap_orig)
+        unnote_cap(s);
     if (s->cap == s->cap_orig && !s->logdirty_on && !s->suspended && ok) {
         if (s->info.name[0])
             LOGD(s->lg, XM_LOG_WARN, s->domid,
                  "domain \"%s\" keeps running on the source", s->info.name);
         return;
     }
-    if (s->cap != s->cap_orig &&
-        s->be->ops->set_cpu_cap(s->be, s->domid, s->cap_orig))
-        ok = false;
+    if (s->cap != s->cap_orig) {
+        if (s->be->ops->set_cpu_cap(s->be, s->domid, s->cap_orig))
+            ok = false;
+        else
+            unnote_cap(s);
+    }
     if (s->logdirty_on && s->be->ops->logdirty_disable(s->be, s->domid))
         ok = false;
     if (s->suspended && s->be->ops->resume(s->be, s->domid))
@@ -1103,6 +1147,7 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
     if (s->live)
         sum_r->downtime_ns = xm__now_ns() - s->t_pause - sum_r->verify_ns;
     if (!s->live && params->keep_source) {
+        unnote_cap(s);
         rc = be->ops->resume(be, domid);
         if (rc)
             LOGD(lg, XM_LOG_WARN, domid,

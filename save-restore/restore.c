@@ -45,6 +45,7 @@ struct receiver {
     bool have_header;                  /* DOMAIN_HEADER seen */
     bool have_vcpu, have_platform;     /* state records seen */
     bool created;                      /* domid is ours to destroy */
+    uint32_t cpu_cap;                  /* SCHED: the source's cap, 0 none */
     char name[64];                     /* the domain's name once it runs */
     uint32_t domid;                    /* the domain being built */
     unsigned long *nonzero;            /* pages that may hold data */
@@ -475,6 +476,24 @@ static int on_verify(struct receiver *r, const void *body, uint32_t len)
     return 0;
 }
 
+/* SCHED: the source's scheduling limits, applied once the domain is
+ * built (on_end), before the hand-over so a failure leaves the guest on
+ * the source. */
+static int on_sched(struct receiver *r, const void *body, uint32_t len)
+{
+    struct xm_rec_sched sc;
+
+    if (!r->created || len != sizeof(sc))
+        return fail(r, -EPROTO, "SCHED record out of place or %u bytes",
+                    len);
+    memcpy(&sc, body, sizeof(sc));
+    if (sc.cpu_cap > 100)
+        return fail(r, -EPROTO, "SCHED record: a CPU cap of %u%%",
+                    sc.cpu_cap);
+    r->cpu_cap = sc.cpu_cap;
+    return 0;
+}
+
 /* END: the domain is complete. Hand-over, then start it. */
 static int on_end(struct receiver *r)
 {
@@ -490,6 +509,13 @@ static int on_end(struct receiver *r)
     if (rc)
         return fail(r, rc, "cannot complete domain %u: %s", r->domid,
                     strerror(-rc));
+    if (r->cpu_cap) {
+        rc = r->be->ops->set_cpu_cap(r->be, r->domid, r->cpu_cap);
+        if (rc)
+            return fail(r, rc,
+                        "cannot give domain %u the source's CPU cap of %u%%: %s",
+                        r->domid, r->cpu_cap, strerror(-rc));
+    }
     if (r->live) {
         struct xm_msg_complete c = {
             .domid = r->domid,
@@ -561,7 +587,8 @@ static int receive_records(struct receiver *r)
                 return rc;
             continue;
         }
-        if (type & XM_REC_OPTIONAL && type != XM_REC_ITERATION) {
+        if (type & XM_REC_OPTIONAL && type != XM_REC_ITERATION &&
+            type != XM_REC_SCHED) {
             if (xm_stream_skip_record(&r->in))
                 return stream_fail(r, &r->in);
             continue;
@@ -606,6 +633,9 @@ static int receive_records(struct receiver *r)
             break;
         case XM_REC_ITERATION:
             rc = 0;
+            break;
+        case XM_REC_SCHED:
+            rc = on_sched(r, body, len);
             break;
         default:
             rc = fail(r, -EPROTO,

@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #define XM_SIM_PROTO_MAGIC 0x584d5349u /* "XMSI" */
-#define XM_SIM_PROTO_VERSION 1
+#define XM_SIM_PROTO_VERSION 2
 
 /* Largest message either way, header included. */
 #define XM_SIM_MSG_MAX (64 * 1024)
@@ -64,6 +64,10 @@ enum xm_sim_op {
     XM_SIM_OP_SET_CAP,       /* arg0 cap % */
     XM_SIM_OP_RENAME,        /* name */
     XM_SIM_OP_COMMIT,        /* an incoming domain is complete: keep it */
+    XM_SIM_OP_SET_NOTE,      /* name: the key; payload in: the value, none
+                                removes it */
+    XM_SIM_OP_GET_NOTE,      /* name: the key; payload out: the value;
+                                val0 out: 1 if there is one */
 };
 
 /* CREATE's arg2. */

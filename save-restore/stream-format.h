@@ -80,6 +80,7 @@ enum xm_rec_type {
     XM_REC_CHECKPOINT = 0x00000008,     /* no body; a checkpoint ends */
     XM_REC_GO = 0x00000009,             /* no body; unpause the domain */
     XM_REC_ITERATION = 0x8000000a,      /* struct xm_rec_iteration */
+    XM_REC_SCHED = 0x8000000b,          /* struct xm_rec_sched */
 };
 
 /* Messages, receiver to sender (the back channel). */
@@ -148,6 +149,12 @@ struct xm_rec_iteration {
     uint32_t iteration;   /* the pass that just ended */
     uint32_t reserved;    /* zero */
     uint64_t dirty_pages; /* dirty pages found after it */
+};
+
+/* The source domain's scheduling limits, applied to the new domain. */
+struct xm_rec_sched {
+    uint32_t cpu_cap;  /* % of one CPU for each vCPU, 0: none */
+    uint32_t reserved; /* zero */
 };
 
 /* ---- back-channel bodies ---------------------------------------------- */

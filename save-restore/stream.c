@@ -761,6 +761,7 @@ const char *xm_rec_type_name(uint32_t type, char buf[16])
     case XM_REC_CHECKPOINT: return "CHECKPOINT";
     case XM_REC_GO: return "GO";
     case XM_REC_ITERATION: return "ITERATION";
+    case XM_REC_SCHED: return "SCHED";
     case XM_MSG_READY: return "READY";
     case XM_MSG_COMPLETE: return "COMPLETE";
     case XM_MSG_DONE: return "DONE";

@@ -645,6 +645,57 @@ int sim_domain_rename(struct sim_domain *d, const char *name,
     return rc;
 }
 
+int sim_domain_set_note(struct sim_domain *d, const char *key,
+                        const char *value, struct sim_err *err)
+{
+    int i, slot = -1, rc = 0;
+
+    if (!xm_note_args_ok(key, value))
+        return sim_fail(err, -EINVAL, "a bad note \"%.40s\"", key);
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < (int)(sizeof(d->notes) / sizeof(d->notes[0])); i++) {
+        if (strcmp(d->notes[i].key, key) == 0) {
+            slot = i;
+            break;
+        }
+        if (slot < 0 && !d->notes[i].key[0])
+            slot = i;
+    }
+    if (!value) {
+        if (slot >= 0 && strcmp(d->notes[slot].key, key) == 0)
+            d->notes[slot].key[0] = 0;
+    } else if (slot < 0) {
+        rc = sim_fail(err, -ENOSPC, "no room for another note");
+    } else {
+        snprintf(d->notes[slot].key, sizeof(d->notes[slot].key), "%s", key);
+        snprintf(d->notes[slot].value, sizeof(d->notes[slot].value), "%s",
+                 value);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+int sim_domain_get_note(struct sim_domain *d, const char *key,
+                        char value[XM_NOTE_VALUE_MAX], bool *found,
+                        struct sim_err *err)
+{
+    unsigned i;
+
+    if (!xm_note_args_ok(key, ""))
+        return sim_fail(err, -EINVAL, "a bad note key \"%.40s\"", key);
+    *found = false;
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < sizeof(d->notes) / sizeof(d->notes[0]); i++) {
+        if (strcmp(d->notes[i].key, key) == 0) {
+            memcpy(value, d->notes[i].value, XM_NOTE_VALUE_MAX);
+            *found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
 /* The vCPUs are not running, so their registers can be touched. */
 static bool vcpus_still(struct sim_domain *d)
 {

@@ -128,6 +128,10 @@ struct sim_domain {
     struct sim_dirty dirty;       /* log-dirty */
     uint64_t clock_ns;            /* platform clock when last stopped */
     uint64_t run_since;           /* running since (monotonic), 0: not */
+    struct {                      /* the toolstack's notes (set_note) */
+        char key[XM_NOTE_KEY_MAX];      /* "" : a free slot */
+        char value[XM_NOTE_VALUE_MAX];
+    } notes[8];
 };
 
 /* Check a config blob; -EINVAL with a message if it is bad. */
@@ -166,6 +170,12 @@ int sim_domain_set_cap(struct sim_domain *dom, unsigned cap,
                        struct sim_err *err);
 int sim_domain_rename(struct sim_domain *dom, const char *name,
                       struct sim_err *err);
+/* @value NULL: remove. get: *@found false if there is no such note. */
+int sim_domain_set_note(struct sim_domain *dom, const char *key,
+                        const char *value, struct sim_err *err);
+int sim_domain_get_note(struct sim_domain *dom, const char *key,
+                        char value[XM_NOTE_VALUE_MAX], bool *found,
+                        struct sim_err *err);
 int sim_domain_get_state(struct sim_domain *dom, unsigned kind,
                          void **blob_r, size_t *len_r, struct sim_err *err);
 int sim_domain_set_state(struct sim_domain *dom, unsigned kind,

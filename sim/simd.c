@@ -92,6 +92,8 @@ static const char *op_name(uint32_t op)
         [XM_SIM_OP_SET_CAP] = "set-cap",
         [XM_SIM_OP_RENAME] = "rename",
         [XM_SIM_OP_COMMIT] = "commit",
+        [XM_SIM_OP_SET_NOTE] = "set-note",
+        [XM_SIM_OP_GET_NOTE] = "get-note",
     };
 
     if (op < sizeof(names) / sizeof(names[0]) && names[op])
@@ -167,6 +169,28 @@ static int domain_op(struct client *c, struct sim_domain *d,
         return sim_domain_rename(d, req->name, err);
     case XM_SIM_OP_COMMIT:
         return sim_domain_commit(d, err);
+    case XM_SIM_OP_SET_NOTE: {
+        char value[XM_NOTE_VALUE_MAX];
+
+        if (req->len >= sizeof(value))
+            return sim_fail(err, -EINVAL, "a note of %u bytes", req->len);
+        memcpy(value, payload, req->len);
+        value[req->len] = 0;
+        return sim_domain_set_note(d, req->name, req->len ? value : NULL,
+                                   err);
+    }
+    case XM_SIM_OP_GET_NOTE: {
+        bool found;
+
+        if (out_max < XM_NOTE_VALUE_MAX)
+            return sim_fail(err, -E2BIG, "no room for a note");
+        rc = sim_domain_get_note(d, req->name, out, &found, err);
+        if (!rc && found) {
+            resp->val[0] = 1;
+            resp->len = strlen(out) + 1;
+        }
+        return rc;
+    }
     default:
         return sim_fail(err, -ENOSYS, "unknown op %u", req->op);
     }

@@ -55,6 +55,7 @@ struct shape {
     bool no_end;             /* stop before END */
     uint8_t page_enc;        /* pfn 1's encoding (RAW unless set) */
     bool passes;             /* the pages are write_passes()'s */
+    uint32_t cap;            /* if set: a SCHED record with this cap */
 };
 
 /* What write_passes() sent: each page as its last copy left it. */
@@ -335,6 +336,11 @@ static int make_stream(const struct shape *sh)
         write_pages(&s, sh);
     xm_stream_write_simple(&s, XM_REC_DOMAIN_CONFIG, cfg_blob,
                            (uint32_t)cfg_len);
+    if (sh->cap) {
+        struct xm_rec_sched sc = { .cpu_cap = sh->cap };
+
+        xm_stream_write_simple(&s, XM_REC_SCHED, &sc, sizeof(sc));
+    }
     if (sh->passes)
         write_passes(&s);
     else if (!sh->pages_first)
@@ -439,6 +445,39 @@ START_TEST(skips_unknown_optional_record)
 
     sh.extra_type = XM_REC_OPTIONAL | 0x4242;
     ck_assert_int_eq(receive(&sh, &domid), 0);
+}
+END_TEST
+
+START_TEST(applies_source_cap)
+{
+    struct shape sh = good();
+    struct xm_domain_info info;
+    uint32_t domid;
+
+    sh.cap = 35;
+    ck_assert_int_eq(receive(&sh, &domid), 0);
+    ck_assert_int_eq(be->ops->domain_info(be, domid, &info), 0);
+    ck_assert_uint_eq(info.cpu_cap, 35);
+}
+END_TEST
+
+START_TEST(rejects_malformed_sched)
+{
+    struct shape sh = good();
+    uint32_t domid;
+
+    sh.extra_type = XM_REC_SCHED;
+    refused(receive(&sh, &domid), "SCHED record out of place or 4 bytes");
+}
+END_TEST
+
+START_TEST(rejects_impossible_cap)
+{
+    struct shape sh = good();
+    uint32_t domid;
+
+    sh.cap = 101; /* one vCPU */
+    refused(receive(&sh, &domid), "a CPU cap of 101%");
 }
 END_TEST
 
@@ -598,6 +637,7 @@ static Suite *restore_suite(void)
     tcase_add_test(core, writes_every_page_as_last_sent);
     tcase_add_test(core, skips_unknown_optional_record);
     tcase_add_test(core, accepts_matching_verify);
+    tcase_add_test(core, applies_source_cap);
     tcase_add_test(errors, rejects_unknown_mandatory_record);
     tcase_add_test(errors, rejects_encoding_not_agreed);
     tcase_add_test(errors, rejects_feature_not_offered);
@@ -611,6 +651,8 @@ static Suite *restore_suite(void)
     tcase_add_test(errors, rejects_block_codec_not_agreed);
     tcase_add_test(errors, rejects_corrupt_block);
     tcase_add_test(errors, rejects_corrupt_delta);
+    tcase_add_test(errors, rejects_malformed_sched);
+    tcase_add_test(errors, rejects_impossible_cap);
     suite_add_tcase(s, core);
     suite_add_tcase(s, errors);
     return s;

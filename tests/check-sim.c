@@ -512,7 +512,8 @@ START_TEST(test_cap_lowers_dirty_rate)
     ck_assert_int_eq(be->ops->domain_info(be, d, &info), 0);
     ck_assert_uint_eq(info.cpu_cap, 10);
     capped = stream_pages(be, d, pages, 500);
-    ck_assert_msg(full > 2500, "uncapped guest wrote only %llu pages",
+    /* (a fifth of 5120: on a loaded host the vCPU thread gets less) */
+    ck_assert_msg(full > 1000, "uncapped guest wrote only %llu pages",
                   (unsigned long long)full);
     ck_assert_msg(capped > 0 && capped * 100 < full * 60,
                   "cap 10%%: %llu pages against %llu uncapped",

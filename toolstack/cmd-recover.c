@@ -9,17 +9,65 @@
  *   after COMPLETE          suspended and renamed NAME--migratedaway: the
  *                           guest may run on the destination, so recover
  *                           refuses it without --force
- * recover removes the cap, turns log-dirty off, renames NAME--migratedaway
- * back to NAME (--force) and resumes a suspended domain. It never unpauses
- * a domain that was merely paused (xenmig pause is the operator's).
+ * recover puts back the cap the domain had before a throttle (the sender
+ * notes it with the domain before it throttles, XM_NOTE_CAP; no note, no
+ * throttle, and the cap is left alone), turns log-dirty off, renames
+ * NAME--migratedaway back to NAME (--force) and resumes a suspended
+ * domain. It never unpauses a domain that was merely paused (xenmig pause
+ * is the operator's).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 #define AWAY "--migratedaway"
+
+/*
+ * The cap from before a killed migration's throttle, put back (in
+ * @info too); the note removed. *@did if anything changed. Without a note
+ * the cap is the domain's own and stays.
+ */
+static int recover_cap(struct xm_backend *be, struct xm_domain_info *info,
+                       bool *did)
+{
+    char v[XM_NOTE_VALUE_MAX], *end;
+    unsigned long cap;
+    int rc;
+
+    rc = be->ops->get_note(be, info->domid, XM_NOTE_CAP, v, sizeof(v));
+    if (rc == -ENOENT)
+        return 0;
+    if (rc) {
+        LOGE(&cli_logger, XM_LOG_ERROR, rc,
+             "cannot read what cap \"%s\" had before its migration",
+             info->name);
+        return rc;
+    }
+    errno = 0;
+    cap = strtoul(v, &end, 10);
+    if (errno || end == v || *end || cap > 100) {
+        LOG(&cli_logger, XM_LOG_ERROR,
+            "the cap \"%s\" had before its migration is noted as \"%s\", not a percentage",
+            info->name, v);
+        return -EINVAL;
+    }
+    if (cap != info->cpu_cap) {
+        rc = be->ops->set_cpu_cap(be, info->domid, (unsigned)cap);
+        if (rc) {
+            LOGE(&cli_logger, XM_LOG_ERROR, rc,
+                 "cannot give \"%s\" its cap of %lu%% back", info->name,
+                 cap);
+            return rc;
+        }
+        info->cpu_cap = (unsigned)cap;
+        *did = true;
+    }
+    return be->ops->set_note(be, info->domid, XM_NOTE_CAP, NULL);
+}
 
 int main_recover(int argc, char **argv)
 {
@@ -68,15 +116,8 @@ int main_recover(int argc, char **argv)
             info.name, info.name);
         goto out;
     }
-    if (info.cpu_cap) {
-        rc = be->ops->set_cpu_cap(be, domid, 0);
-        if (rc) {
-            LOGE(&cli_logger, XM_LOG_ERROR, rc,
-                 "cannot remove the CPU cap of \"%s\"", info.name);
-            goto out;
-        }
-        did = true;
-    }
+    if (recover_cap(be, &info, &did))
+        goto out;
     if (info.flags & XM_DOMAIN_LOGDIRTY) {
         rc = be->ops->logdirty_disable(be, domid);
         if (rc) {
@@ -105,7 +146,10 @@ int main_recover(int argc, char **argv)
         }
         did = true;
     }
-    if (did)
+    if (did && info.cpu_cap)
+        printf("domain \"%s\" recovered: its own cap of %u%%, log-dirty off, running\n",
+               name, info.cpu_cap);
+    else if (did)
         printf("domain \"%s\" recovered: no cap, log-dirty off, running\n",
                name);
     else

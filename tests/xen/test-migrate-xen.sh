@@ -8,7 +8,8 @@
 #     one domain has its name and it runs with a new domid, no
 #     NAME--incoming or NAME--migratedaway is left, its counter advances,
 #     the untouched region's checksum is the one it was filled with
-#  3. the same with --compress zstd
+#  3. the same with --compress zstd, the domain capped at 90% by the
+#     administrator: the new domain has that cap
 #  4. xenmig save, then xenmig restore, the same checks
 # Before those, two migrations whose sender dies (the exit fault point of
 # tests/integration's XENMIG_FAULT): during the live pass, and right after
@@ -64,7 +65,15 @@ for point in iteration:1 stop-and-copy; do
 done
 
 migrate migrate
+# an administrator's cap moves with the guest (the SCHED record)
+xl sched-credit2 -d "$D" -c 90
 migrate migrate-zstd --compress zstd
+"$XENMIG_DIR/tests/xen/xen-backend-probe" info "$D" > "$XENMIG_OUT/info.txt"
+grep -q " cap=90" "$XENMIG_OUT/info.txt" || {
+    cat "$XENMIG_OUT/info.txt"
+    xr_fail "the domain's cap of 90% did not move with it"
+}
+xl sched-credit2 -d "$D" -c 0
 
 # --- save and restore ------------------------------------------------------
 save=$XENMIG_OUT/$D.xmsave
