@@ -41,6 +41,16 @@ struct xm_encoder {
     struct estimate est[XM_ENCODER_CODECS];  /* their measured figures */
     unsigned nops;                           /* how many */
     double link_ns_per_byte;                 /* measured write speed */
+    double pipe_ns[2];                       /* per input byte, whole
+                                                pipeline: [0] raw batches,
+                                                [1] block-coded ones */
+    uint64_t pipe_batch[2];                  /* batch of their last sample */
+    unsigned probe;                          /* batches left of a probe */
+    bool probe_coded;                        /* what the probe runs */
+    bool verdict_raw;                        /* coded measured slower */
+    double link_floor;                       /* ns per byte of a capped
+                                                link, 0: none */
+    unsigned probe_every;                    /* batches between probes */
     uint64_t batches;                        /* batches encoded */
     struct xm_codec_stats st;                /* totals */
     struct slot slot[XM_ENCODER_SLOTS];      /* used in turn, per batch */
@@ -216,9 +226,49 @@ int xm__encoder_pick(unsigned n, const double *cpu, const double *ratio,
 }
 
 /*
+ * Auto's model (xm__encoder_pick()) sees the sender's CPU and the write
+ * speed; what really bounds a pass can be past the link (a receiver
+ * giving a new guest its memory, decoding on a core the sender also
+ * needs). So the whole pipeline's measured speed has the last word:
+ * coded batches lose once they have run more than 10% slower than raw
+ * ones, and the kind not in use gets a probe of XM_ENCODER_PIPE_PROBE
+ * batches, XM_ENCODER_PIPE_FIRST batches in and then ever less often
+ * while the verdict holds (a probe of raw on a slow link costs). True:
+ * this batch may be coded.
+ */
+static bool pipe_allows_codec(struct xm_encoder *e)
+{
+    bool raw = e->pipe_ns[0] > 0 && e->pipe_ns[1] > e->pipe_ns[0] * 1.1;
+    bool coded = !raw;
+
+    if (raw != e->verdict_raw || !e->probe_every) {
+        e->verdict_raw = raw;
+        e->probe_every = XM_ENCODER_PIPE_FIRST;
+    }
+    /* raw cannot beat coded batches already faster than the cap */
+    if (coded && e->link_floor > 0 && e->pipe_ns[1] > 0 &&
+        e->pipe_ns[1] * 1.1 < e->link_floor)
+        e->pipe_batch[0] = e->batches;
+    if (!e->probe && e->pipe_ns[coded] > 0 &&
+        e->batches - e->pipe_batch[!coded] >= e->probe_every) {
+        e->probe = XM_ENCODER_PIPE_PROBE;
+        e->probe_coded = !coded;
+        e->pipe_batch[!coded] = e->batches; /* once per period */
+        if (e->probe_every < XM_ENCODER_PIPE_MAX)
+            e->probe_every *= 2;
+    }
+    if (e->probe) {
+        e->probe--;
+        coded = e->probe_coded;
+    }
+    return coded;
+}
+
+/*
  * Which block codec for the bulk, or NO_CODEC for raw; *share_r: the
  * part of the bulk it compresses (xm__encoder_pick()). Each codec is
- * tried on its own first, and again when its figures are stale.
+ * tried on its own first, and again when its figures are stale, unless
+ * the pipeline says raw (pipe_allows_codec()).
  */
 static int choose(struct xm_encoder *e, double *share_r)
 {
@@ -231,6 +281,8 @@ static int choose(struct xm_encoder *e, double *share_r)
     if (!e->c.automatic)
         return 0;
     e->batches++;
+    if (!pipe_allows_codec(e))
+        return NO_CODEC;
     for (k = 0; k < e->nops; k++) {
         if (!e->est[k].measured ||
             e->batches - e->est[k].last_batch >= XM_ENCODER_RESAMPLE)
@@ -242,6 +294,20 @@ static int choose(struct xm_encoder *e, double *share_r)
         return 0;
     return xm__encoder_pick(e->nops, cpu, ratio, e->link_ns_per_byte,
                             share_r);
+}
+
+void xm_encoder_link_limit(struct xm_encoder *e, uint64_t bytes_per_s)
+{
+    e->link_floor = bytes_per_s ? 1e9 / (double)bytes_per_s : 0;
+}
+
+void xm_encoder_pipe_sample(struct xm_encoder *e, bool coded,
+                            uint64_t in_bytes, uint64_t ns)
+{
+    if (!in_bytes)
+        return;
+    e->pipe_ns[coded] = EWMA(e->pipe_ns[coded], (double)ns / in_bytes);
+    e->pipe_batch[coded] = e->batches;
 }
 
 /* Compress the bulk pages; true if the block is worth sending. */

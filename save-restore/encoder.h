@@ -31,8 +31,15 @@
  * region to region, so what a codec did many batches ago says little
  * (with averages and a resample every 64 batches, one early
  * incompressible region kept a captured guest's RAM raw for good, see
- * bench/README.md). With one codec forced, that codec is used unless
- * its block would not be smaller than the raw pages.
+ * bench/README.md). The model sees only the sender's CPU and the write
+ * speed; on one host (a loopback migration) the receiver, decoding and
+ * giving the new guest its memory on the same cores, can be what bounds
+ * a pass, and then coded batches go slower than raw ones however the
+ * model rates them. So the measured speed of the whole pipeline, coded
+ * batches against raw ones with a probe of the kind not in use now and
+ * then, overrules it (XM_ENCODER_PIPE_*; bench/README.md). With one
+ * codec forced, that codec is used unless its block would not be
+ * smaller than the raw pages.
  */
 #ifndef XM_ENCODER_H
 #define XM_ENCODER_H
@@ -45,6 +52,19 @@
 #include "xenmig.h"
 
 #define XM_ENCODER_RESAMPLE 8
+
+/*
+ * Auto checks its model against the pipeline's measured speed: coded
+ * batches against raw ones (xm_encoder_pipe_sample()). The kind not in
+ * use runs XM_ENCODER_PIPE_PROBE batches XM_ENCODER_PIPE_FIRST batches
+ * after the verdict last changed, then twice as long after each probe
+ * that left it as it was, up to XM_ENCODER_PIPE_MAX (4 MiB batches: a
+ * 16 MiB probe at most every 2 GiB); coded loses once it is measured
+ * more than 10% slower than raw.
+ */
+#define XM_ENCODER_PIPE_FIRST 8
+#define XM_ENCODER_PIPE_MAX 512
+#define XM_ENCODER_PIPE_PROBE 4
 
 /*
  * The zstd level auto uses (unless told one): -1, zstd's fastest level
@@ -110,6 +130,20 @@ int xm__encoder_pick(unsigned n, const double *cpu, const double *ratio,
 /* The stream took @ns to write @bytes: a link speed sample. */
 void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,
                             uint64_t ns);
+
+/*
+ * Auto: the whole pipeline (map, encode, write, and whatever holds the
+ * writer up past the link, such as the receiver) moved @in_bytes of
+ * guest pages in @ns, all in batches with (@coded) or without a block
+ * codec. The caller samples only runs of one kind: in a pipeline a
+ * period holds one batch's write and the next one's encoding.
+ */
+void xm_encoder_pipe_sample(struct xm_encoder *e, bool coded,
+                            uint64_t in_bytes, uint64_t ns);
+
+/* The stream is capped at @bytes_per_s (0: not): raw batches can go no
+ * faster, so coded ones faster than that need no raw probe. */
+void xm_encoder_link_limit(struct xm_encoder *e, uint64_t bytes_per_s);
 
 /* Totals since xm_encoder_new(). */
 void xm_encoder_stats(const struct xm_encoder *e,

@@ -89,7 +89,10 @@ struct sender {
         void *handle;                   /* its pages' mapping */
         unsigned n;                     /* pages */
         bool posted;                    /* the writer has it */
+        bool coded;                     /* it carries a block codec's block */
     } batch[XM_ENCODER_SLOTS];          /* in turn, as the encoder's slots */
+    uint64_t pipe_t;                    /* the previous batch was written */
+    uint64_t pipe_wire;                 /* and took this many bytes */
     unsigned next_batch;                /* the one to fill next */
     struct xm_writer writer;            /* writes one while we encode next */
     uint64_t written;                   /* s->out.offset, as last waited */
@@ -310,6 +313,7 @@ static int batch_done(struct sender *s, bool failing)
         ns < bytes * 1000000000ull / s->out.bytes_limit)
         ns = bytes * 1000000000ull / s->out.bytes_limit;
     xm_encoder_link_sample(s->encoder, bytes, ns);
+    s->pipe_wire = bytes;
     if (!s->suspended) {
         char ph[32];
 
@@ -325,9 +329,11 @@ static int batch_done(struct sender *s, bool failing)
  */
 static int send_batch(struct sender *s, unsigned n)
 {
-    struct batch *b = &s->batch[s->next_batch];
+    struct batch *b = &s->batch[s->next_batch], *prev;
     unsigned i, niov = 0;
     void *handle = NULL;
+    uint64_t now;
+    bool sample;
     int rc;
 
     rc = s->be->ops->page_types(s->be, s->domid, s->pfns, n, s->types);
@@ -375,9 +381,31 @@ static int send_batch(struct sender *s, unsigned n)
         rc = fail(s, rc, "cannot encode pages of domain %u", s->domid);
         goto fail;
     }
+    b->coded = false;
+    for (i = 0; i < n && !b->coded; i++)
+        b->coded = b->enc[i] == XM_ENC_LZ4 || b->enc[i] == XM_ENC_ZSTD;
+    prev = &s->batch[(s->next_batch + XM_ENCODER_SLOTS - 1) %
+                     XM_ENCODER_SLOTS];
+    sample = prev->posted && s->pipe_t && prev->coded == b->coded;
     rc = batch_done(s, false);
     if (rc)
         goto fail;
+    /*
+     * The pipeline's speed, for auto (xm_encoder_pipe_sample()); on a
+     * capped stream never faster than the cap, whatever the pacing
+     * credit let through at once.
+     */
+    now = xm__now_ns();
+    if (sample) {
+        uint64_t ns = now - s->pipe_t;
+
+        if (s->out.bytes_limit &&
+            ns < s->pipe_wire * 1000000000ull / s->out.bytes_limit)
+            ns = s->pipe_wire * 1000000000ull / s->out.bytes_limit;
+        xm_encoder_pipe_sample(s->encoder, b->coded,
+                               (uint64_t)prev->n * XM_PAGE_SIZE, ns);
+    }
+    s->pipe_t = now;
     memset(b->enc + n, 0, 8);
     b->rp = (struct xm_rec_pages){ .count = n, .iteration = s->iteration };
     b->iov[0] = (struct iovec){ &b->rp, sizeof(b->rp) };
@@ -406,6 +434,7 @@ static int send_bitmap(struct sender *s, uint64_t count)
     s->iter_pages = 0;
     s->iter_total = count;
     s->iter_t0 = xm__now_ns();
+    s->pipe_t = 0;
     s->iter_off0 = s->written = s->out.offset;
     for (pfn = 0; pfn < s->info.nr_pfns; pfn++) {
         unsigned long w = s->to_send[pfn / BITS_PER_LONG];
@@ -1122,6 +1151,8 @@ int xm_send(struct xm_backend *be, struct xm_logger *lg, uint32_t domid,
                             &s->encoder);
         if (rc)
             rc = fail(s, rc, "cannot set up the page encoder");
+        else
+            xm_encoder_link_limit(s->encoder, s->out.bytes_limit);
     }
     if (!rc && (rc = xm__writer_init(&s->writer, &s->out)))
         rc = fail(s, rc, "cannot start the writer thread");

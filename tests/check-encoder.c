@@ -322,6 +322,49 @@ START_TEST(test_auto_fast_link_raw)
 }
 END_TEST
 
+/*
+ * Auto over a slow link (its model says zstd) whose pipeline is measured
+ * at @coded_ns per input byte in coded batches and @raw_ns in raw ones:
+ * is batch @last coded?
+ */
+static bool auto_piped(double coded_ns, double raw_ns, unsigned last)
+{
+    struct xm_encoder *e = encoder("auto", MAXN, 0);
+    uint8_t *src = aligned_alloc(PAGE, MAXN * PAGE), enc[MAXN];
+    uint64_t pfns[MAXN];
+    struct guest g;
+    unsigned i, k;
+    bool coded = false;
+
+    ck_assert_ptr_nonnull(src);
+    guest_new(&g, MAXN);
+    for (i = 0; i < MAXN; i++)
+        pfns[i] = i;
+    for (k = 0; k <= last; k++) {
+        fill(src, MAXN, TEXT);
+        xm_encoder_link_sample(e, 1u << 20, 1000u << 20);
+        pass(e, &g, 0, src, pfns, MAXN, false, enc);
+        for (coded = false, i = 0; i < MAXN; i++)
+            coded |= enc[i] == XM_ENC_LZ4 || enc[i] == XM_ENC_ZSTD;
+        xm_encoder_pipe_sample(e, coded, MAXN * PAGE,
+                               (uint64_t)((coded ? coded_ns : raw_ns) *
+                                          MAXN * PAGE));
+    }
+    xm_encoder_free(e);
+    guest_free(&g);
+    free(src);
+    return coded;
+}
+
+START_TEST(test_auto_pipeline_overrules_model)
+{
+    /* past the link something makes coded batches slow: raw wins */
+    ck_assert(!auto_piped(10.0, 1.0, 30));
+    /* coded batches really are faster: they stay (batch 30 is no probe) */
+    ck_assert(auto_piped(1.0, 10.0, 30));
+}
+END_TEST
+
 START_TEST(test_share)
 {
     /* keeps up with what it sends: all of it */
@@ -510,6 +553,7 @@ static Suite *encoder_suite(void)
     tcase_add_test(tc, test_stable_raw_in_place);
     tcase_add_test(tc, test_auto_slow_link_zstd);
     tcase_add_test(tc, test_auto_fast_link_raw);
+    tcase_add_test(tc, test_auto_pipeline_overrules_model);
     tcase_add_test(tc, test_share);
     tcase_add_test(tc, test_pick);
     tcase_add_test(tc, test_auto_partial_batch);
