@@ -1,20 +1,26 @@
 #!/bin/sh
 # test-migrate-xen-pvh.sh (runs in the rig's dom0, tests/xen/run.sh): xenmig
-# moves a busy PVH domU (tsc_mode "native", which PVH needs under TCG) and
-# the guest survives, each time: a new domid, exactly one copy running,
-# its counter advancing, the untouched region's checksum the one it was
-# filled with, no NAME--incoming or NAME--migratedaway left.
-#  1. xenmig migrate to localhost (-s env, as test-migrate-xen.sh)
-#  2. xenmig save, then xenmig restore
-#  3. xenmig save --compat, then stock xl restore
-#  4. xenmig migrate --compat into stock xl migrate-receive (-s env
-#     HOST XLMIG=1, as test-xl-interop-send.sh)
-# Each kind passed 5 times out of 5 in one boot before it went in here
-# (README.md, "PVH guests").
+# saves and restores a busy PVH domU (tsc_mode "native", which PVH needs
+# under TCG) and the guest survives, each time: a new domid, exactly one
+# copy running, its counter advancing, the untouched region's checksum
+# the one it was filled with, xenmig's backend seeing a PVH guest.
+#  1. xenmig save, then xenmig restore
+#  2. xenmig save --compat, then stock xl restore
+# No live migration: under TCG a PVH guest in log-dirty mode sometimes
+# triple-faults, whoever migrates it (README.md, "PVH guests").
 set -eu
 . "$XENMIG_DIR/tests/xen/lib-dom0.sh"
 D=xpvh
 trap 'xr_destroy "$D" >/dev/null 2>&1 || true' EXIT
+
+type_is_pvh() {   # WHEN: xenmig's backend must see a PVH guest
+    line=$("$XENMIG_DIR/tests/xen/xen-backend-probe" info "$D") ||
+        xr_fail "xen-backend-probe info $D failed $1"
+    case $line in
+    *" type=pvh"*) ;;
+    *) xr_fail "$1, the backend does not see a PVH guest: $line" ;;
+    esac
+}
 
 move() {   # WHAT COMMAND...: run it, then check the guest moved
     what=$1
@@ -27,6 +33,7 @@ move() {   # WHAT COMMAND...: run it, then check the guest moved
     }
     xr_log "$what took $(xr_since "$t0") s"
     xr_moved "$D" "$what"
+    type_is_pvh "after $what"
 }
 
 save_restore() {   # SAVE-COMMAND...: it, with $save last, then $restore
@@ -41,8 +48,7 @@ save_restore() {   # SAVE-COMMAND...: it, with $save last, then $restore
 xr_start_domu "$D" 256 48:16 1 pvh
 xr_check_intact "$D"
 xr_assert_one_running "$D"
-
-move migrate xenmig -v migrate -s env "$D" XMIG=1
+type_is_pvh "before the moves"
 
 save=$XENMIG_OUT/$D.save
 restore="xenmig restore"
@@ -51,7 +57,6 @@ rm -f "$save"
 restore="xl restore"
 move compat-save-xl-restore save_restore xenmig save --compat "$D"
 rm -f "$save"
-move compat-migrate-xl xenmig -v migrate --compat -s env "$D" XLMIG=1
 
 xr_destroy "$D"
 xr_assert_none "$D"
