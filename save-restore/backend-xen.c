@@ -5,7 +5,8 @@
  * Entry point: xm_backend_xen_ops. Built only when the Xen libraries are
  * installed (HAVE_XEN); backend.c picks it in a Xen dom0.
  *
- * Source side, PV guests (64-bit; PVH/HVM later):
+ * Source side, 64-bit PV guests and PVH guests (HVM with a device model
+ * is refused: its emulator's state is not ours to carry):
  *   domain_info  loads the guest's p2m (pfn -> mfn), mapped read-only from
  *                the frames shared_info points at, exactly as libxc's PV
  *                save finds it (linear list under p2m_cr3, else the
@@ -21,6 +22,10 @@
  *                suspend, bounded by libxl's own timeout), then checks the
  *                domain is shut down for suspend and reloads the p2m.
  *   get_state    standard libxc v3 records (xc-format.h), see get_state().
+ * A PVH guest is simpler: Xen translates its pfns itself, so there is no
+ * p2m to read, pages are mapped by pfn and sent as they are (no page
+ * tables to normalise), pfns 0 .. its highest gpfn are sent (unpopulated
+ * ones are holes, XTAB), and its state is Xen's HVM context and params.
  * Receiver side: see the block before xen_create().
  */
 #include <errno.h>
@@ -38,6 +43,7 @@
 #include <xentoollog.h>
 #include <libxl.h>
 #include <libxl_utils.h>
+#include <xen/hvm/params.h>
 
 #include "backend.h"
 #include "private.h"
@@ -74,9 +80,13 @@ struct xtl_fwd {
     struct xm_logger *lg;         /* where messages go */
 };
 
-/* The p2m and state of the one PV domain this instance works on. */
+/*
+ * The p2m and state of the one domain this instance works on: a PV one
+ * (p2m != NULL), or a PVH one (hvm: pfns are gfns, no p2m).
+ */
 struct pv_dom {
-    uint32_t domid;               /* whose; valid only if p2m != NULL */
+    uint32_t domid;               /* whose; valid only if p2m or hvm */
+    bool hvm;                     /* PVH: Xen translates, no p2m below */
     shared_info_t *shinfo;        /* its shared info page, read-only */
     uint64_t max_pfn;             /* last pfn: p2m_size - 1 */
     uint64_t *p2m;                /* the p2m leaves, mapped read-only */
@@ -270,6 +280,26 @@ static bool suspended(const xc_domaininfo_t *di)
 }
 
 /*
+ * XM_GUEST_PV, _PVH or _HVM. Xen flags PVH and HVM alike as hvm_guest;
+ * libxl keeps the type it built in /libxl/<domid>/type, as its own
+ * libxl__domain_type() reads it.
+ */
+static uint32_t guest_type(struct xen_backend *x, const xc_domaininfo_t *di)
+{
+    char path[64], *v;
+    unsigned len = 0;
+    bool pvh;
+
+    if (is_pv(di))
+        return XM_GUEST_PV;
+    snprintf(path, sizeof(path), "/libxl/%u/type", di->domain);
+    v = xs_read(x->xsh, XBT_NULL, path, &len);
+    pvh = v && strcmp(v, "pvh") == 0;
+    free(v);
+    return pvh ? XM_GUEST_PVH : XM_GUEST_HVM;
+}
+
+/*
  * Is log-dirty mode on? Xen has no query for it: PEEK succeeds with it
  * off, and the shadow pool a PV guest gets for it stays after it is
  * turned off. So we note it in xenstore, next to libxl's own notes on
@@ -355,6 +385,7 @@ static void info_from(struct xen_backend *x, const xc_domaininfo_t *di,
     info->nr_vcpus = di->max_vcpu_id + 1;
     info->cpu_time_ns = di->cpu_time;
     info->hv_version = x->hv_version;
+    info->guest_type = guest_type(x, di);
     if (di->flags & XEN_DOMINF_paused)
         info->flags |= XM_DOMAIN_PAUSED;
     if (suspended(di))
@@ -393,7 +424,7 @@ static int xen_list(struct xm_backend *be, struct xm_domain_info **infos_r,
         if (incoming_flag(x, di[i].domain))
             infos[n].flags |= XM_DOMAIN_INCOMING;
         infos[n].nr_pfns = quick_nr_pfns(x, &di[i]);
-        if (x->pv.p2m && x->pv.domid == di[i].domain)
+        if ((x->pv.p2m || x->pv.hvm) && x->pv.domid == di[i].domain)
             infos[n].nr_pfns = x->pv.max_pfn + 1;
         n++;
     }
@@ -453,9 +484,18 @@ out:
     return rc;
 }
 
+/* The frame Xen knows @pfn by: its mfn (PV), itself (PVH: a gfn). */
 static uint64_t pfn_to_mfn(const struct pv_dom *pv, uint64_t pfn)
 {
-    return pfn <= pv->max_pfn ? pv->p2m[pfn] : INVALID_P2M;
+    if (pfn > pv->max_pfn)
+        return INVALID_P2M;
+    return pv->hvm ? pfn : pv->p2m[pfn];
+}
+
+/* Can @frame (from pfn_to_mfn()) be a page of the guest? */
+static bool frame_valid(const struct xen_backend *x, uint64_t frame)
+{
+    return frame != INVALID_P2M && (x->pv.hvm || frame <= x->max_mfn);
 }
 
 /*
@@ -775,12 +815,57 @@ fail:
     return rc;
 }
 
-/* The p2m of @domid, loaded on first use. */
-static int pv_get(struct xen_backend *x, uint32_t domid)
+/* Is @domid the domain x->pv holds? */
+static bool loaded(const struct xen_backend *x, uint32_t domid)
 {
-    if (x->pv.p2m && x->pv.domid == domid)
+    return (x->pv.p2m || x->pv.hvm) && x->pv.domid == domid;
+}
+
+/*
+ * Load PVH domain @domid: its pfns are 0 .. its highest gpfn, fixed now
+ * as libxc's p2m_size is (xc_domain_nr_gpfns) for the whole save.
+ */
+static int pvh_load(struct xen_backend *x, const xc_domaininfo_t *di)
+{
+    uint32_t domid = di->domain, type = guest_type(x, di);
+    xen_pfn_t gpfn = 0;
+
+    pv_drop(x);
+    if (type != XM_GUEST_PVH) {
+        LOGD(x->be.lg, XM_LOG_ERROR, domid,
+             "domain %u is an HVM guest: only PV and PVH guests can be migrated (a device model's state is not carried)",
+             domid);
+        return -EOPNOTSUPP;
+    }
+    if (xc_domain_maximum_gpfn(x->xch, domid, &gpfn) < 0) {
+        int rc = -errno;
+
+        LOGED(x->be.lg, XM_LOG_ERROR, rc, domid,
+              "cannot read the highest gpfn of domain %u", domid);
+        return rc;
+    }
+    x->pv.domid = domid;
+    x->pv.hvm = true;
+    x->pv.max_pfn = gpfn;
+    x->pv.frozen = suspended(di);
+    return 0;
+}
+
+/* The p2m of PV domain @domid, or PVH @domid's size, loaded on first use. */
+static int guest_get(struct xen_backend *x, uint32_t domid)
+{
+    xc_domaininfo_t di;
+    int rc;
+
+    if (loaded(x, domid))
         return 0;
-    return pv_load(x, domid);
+    rc = getinfo(x, domid, &di);
+    if (rc) {
+        LOGED(x->be.lg, XM_LOG_ERROR, rc, domid,
+              "cannot read the state of domain %u", domid);
+        return rc;
+    }
+    return is_pv(&di) ? pv_load(x, domid) : pvh_load(x, &di);
 }
 
 static int xen_domain_info(struct xm_backend *be, uint32_t domid,
@@ -808,8 +893,8 @@ static int xen_domain_info(struct xm_backend *be, uint32_t domid,
         info_r->flags |= XM_DOMAIN_INCOMING;
         return 0;
     }
-    if (is_pv(&di)) {
-        rc = pv_get(x, domid);
+    if (info_r->guest_type != XM_GUEST_HVM) {
+        rc = guest_get(x, domid);
         if (rc)
             return rc;
         info_r->nr_pfns = x->pv.max_pfn + 1;
@@ -924,8 +1009,9 @@ static int xen_suspend(struct xm_backend *be, uint32_t domid)
         rc = pv_load(x, domid);
         if (rc)
             return rc;
-        x->pv.frozen = true;
     }
+    if (loaded(x, domid))
+        x->pv.frozen = true;
     return 0;
 }
 
@@ -942,7 +1028,7 @@ static int xen_resume(struct xm_backend *be, uint32_t domid)
         LOGD(be->lg, XM_LOG_ERROR, domid, "cannot resume domain %u", domid);
         return -EIO;
     }
-    if (x->pv.domid == domid)
+    if (loaded(x, domid))
         x->pv.frozen = false;
     return 0;
 }
@@ -1072,7 +1158,7 @@ static int frame_types(struct xen_backend *x, uint32_t domid,
     if (!arr)
         return -ENOMEM;
     for (i = 0; i < n; i++)
-        arr[i] = mfns[i] > x->max_mfn ? INVALID_P2M : mfns[i];
+        arr[i] = frame_valid(x, mfns[i]) ? mfns[i] : INVALID_P2M;
     memset(&domctl, 0, sizeof(domctl));
     domctl.cmd = XEN_DOMCTL_getpageframeinfo3;
     domctl.domain = domid;
@@ -1105,7 +1191,7 @@ static int xen_page_types(struct xm_backend *be, uint32_t domid,
     unsigned done, k, i;
     int rc;
 
-    rc = pv_get(x, domid);
+    rc = guest_get(x, domid);
     if (rc)
         return rc;
     for (done = 0; done < n; done += k) {
@@ -1116,9 +1202,10 @@ static int xen_page_types(struct xm_backend *be, uint32_t domid,
         if (rc)
             return rc;
         for (i = 0; i < k; i++) {
-            /* a ballooned-out pfn: libxc sends it as a hole, so do we */
-            if (x->types_mfns[i] == INVALID_P2M ||
-                x->types_mfns[i] > x->max_mfn)
+            /* a ballooned-out pfn: libxc sends it as a hole, so do we
+             * (Xen answers XTAB itself for a PVH guest's unpopulated
+             * gfns) */
+            if (!frame_valid(x, x->types_mfns[i]))
                 types_r[done + i] = XM_PAGE_XTAB;
         }
     }
@@ -1209,7 +1296,7 @@ static int map_source(struct xen_backend *x, uint32_t domid,
     unsigned i, p, nd = 0;
     int rc;
 
-    rc = pv_get(x, domid);
+    rc = guest_get(x, domid);
     if (rc)
         return rc;
     types = malloc(n * sizeof(*types));
@@ -1232,7 +1319,7 @@ static int map_source(struct xen_backend *x, uint32_t domid,
             continue;
         }
         if (has_data(types[i]))
-            mfns[nd++] = pv->p2m[pfns[i]];
+            mfns[nd++] = pfn_to_mfn(pv, pfns[i]);
         else
             pages_r[i] = x->zero_page;
     }
@@ -1261,7 +1348,7 @@ static int map_source(struct xen_backend *x, uint32_t domid,
         }
         p++;
         lvl = types[i] & 0x7;
-        if (lvl < 1 || lvl > 4) {
+        if (pv->hvm || lvl < 1 || lvl > 4) {
             pages_r[i] = pg;
             continue;
         }
@@ -1457,9 +1544,10 @@ fail:
 }
 
 /*
- * XM_STATE_CONFIG: what libxc's PV save writes before its first
- * PAGE_DATA, after our config record: X86_PV_INFO, the CPU policy,
- * STATIC_DATA_END, X86_PV_P2M_FRAMES.
+ * XM_STATE_CONFIG: what libxc's save writes before its first PAGE_DATA,
+ * after our config record: for PV X86_PV_INFO, the CPU policy,
+ * STATIC_DATA_END, X86_PV_P2M_FRAMES; for PVH only the CPU policy and
+ * STATIC_DATA_END (the receiver tells the two by X86_PV_INFO).
  */
 static int state_config(struct xen_backend *x, uint32_t domid,
                         struct recbuf *b)
@@ -1468,16 +1556,19 @@ static int state_config(struct xen_backend *x, uint32_t domid,
     struct xm_xc_x86_pv_p2m_frames pf = { .start_pfn = 0 };
     int rc;
 
-    rc = config_json(x, domid, b);
+    rc = guest_get(x, domid);
     if (!rc)
-        rc = pv_get(x, domid);
+        rc = config_json(x, domid, b);
     if (rc)
         return rc;
-    rec_add(b, XM_XC_REC_X86_PV_INFO, NULL, 0, &pi, sizeof(pi));
+    if (!x->pv.hvm)
+        rec_add(b, XM_XC_REC_X86_PV_INFO, NULL, 0, &pi, sizeof(pi));
     rc = cpu_policy(x, domid, b);
     if (rc)
         return rc;
     rec_add(b, XM_XC_REC_STATIC_DATA_END, NULL, 0, NULL, 0);
+    if (x->pv.hvm)
+        return 0;
     pf.end_pfn = (uint32_t)x->pv.max_pfn;
     rec_add(b, XM_XC_REC_X86_PV_P2M_FRAMES, &pf, sizeof(pf), x->pv.p2m_pfns,
             x->pv.p2m_frames * sizeof(uint64_t));
@@ -1630,7 +1721,77 @@ fail:
     return rc;
 }
 
-/* XM_STATE_VCPU: every online vCPU's four records, in libxc's order. */
+/*
+ * HVM_CONTEXT: Xen's save records of a PVH domain (every vCPU's
+ * registers, its local APICs, its platform timers...) in one blob.
+ */
+static int hvm_context(struct xen_backend *x, uint32_t domid,
+                       struct recbuf *b)
+{
+    int size = xc_domain_hvm_getcontext(x->xch, domid, NULL, 0), rc;
+    uint8_t *buf = NULL;
+
+    if (size > 0 && (buf = malloc((size_t)size)) == NULL)
+        return -ENOMEM;
+    if (size > 0)
+        size = xc_domain_hvm_getcontext(x->xch, domid, buf, (uint32_t)size);
+    if (size <= 0) {
+        rc = size < 0 ? -errno : -EIO;
+        LOGED(x->be.lg, XM_LOG_ERROR, rc, domid,
+              "cannot read the HVM context of domain %u", domid);
+        free(buf);
+        return rc;
+    }
+    rec_add(b, XM_XC_REC_HVM_CONTEXT, NULL, 0, buf, (size_t)size);
+    free(buf);
+    return 0;
+}
+
+/*
+ * HVM_PARAMS: the params libxc's save carries (the special pages the
+ * toolstack set up: xenstore, console, ioreq...; platform settings),
+ * those that are not 0; no record if none is set.
+ */
+static int hvm_params(struct xen_backend *x, uint32_t domid,
+                      struct recbuf *b)
+{
+    static const uint32_t which[] = {
+        HVM_PARAM_STORE_PFN,        HVM_PARAM_IOREQ_PFN,
+        HVM_PARAM_BUFIOREQ_PFN,     HVM_PARAM_PAGING_RING_PFN,
+        HVM_PARAM_MONITOR_RING_PFN, HVM_PARAM_SHARING_RING_PFN,
+        HVM_PARAM_VM86_TSS_SIZED,   HVM_PARAM_CONSOLE_PFN,
+        HVM_PARAM_ACPI_IOPORTS_LOCATION, HVM_PARAM_VIRIDIAN,
+        HVM_PARAM_IDENT_PT,         HVM_PARAM_VM_GENERATION_ID_ADDR,
+        HVM_PARAM_IOREQ_SERVER_PFN, HVM_PARAM_NR_IOREQ_SERVER_PAGES,
+        HVM_PARAM_X87_FIP_WIDTH,    HVM_PARAM_MCA_CAP,
+    };
+    const unsigned nr = sizeof(which) / sizeof(which[0]);
+    struct xm_xc_hvm_param p[sizeof(which) / sizeof(which[0])];
+    struct xm_xc_hvm_params h = { .count = 0 };
+    uint64_t v;
+    unsigned i;
+
+    for (i = 0; i < nr; i++) {
+        if (xc_hvm_param_get(x->xch, domid, which[i], &v)) {
+            int rc = -errno;
+
+            LOGED(x->be.lg, XM_LOG_ERROR, rc, domid,
+                  "cannot read HVM param %u of domain %u", which[i], domid);
+            return rc;
+        }
+        if (v)
+            p[h.count++] = (struct xm_xc_hvm_param){ which[i], v };
+    }
+    if (h.count)
+        rec_add(b, XM_XC_REC_HVM_PARAMS, &h, sizeof(h), p,
+                h.count * sizeof(p[0]));
+    return 0;
+}
+
+/*
+ * XM_STATE_VCPU: every online vCPU's four records, in libxc's order; for
+ * PVH the HVM_CONTEXT, which holds them all.
+ */
 static int state_vcpu(struct xen_backend *x, uint32_t domid,
                       struct recbuf *b)
 {
@@ -1641,9 +1802,11 @@ static int state_vcpu(struct xen_backend *x, uint32_t domid,
 
     rc = getinfo(x, domid, &di);
     if (!rc)
-        rc = pv_get(x, domid);
+        rc = guest_get(x, domid);
     if (rc)
         return rc;
+    if (x->pv.hvm)
+        return hvm_context(x, domid, b);
     for (id = 0; id <= di.max_vcpu_id; id++) {
         if (xc_vcpu_getinfo(x->xch, domid, id, &vi)) {
             rc = -errno;
@@ -1662,14 +1825,19 @@ static int state_vcpu(struct xen_backend *x, uint32_t domid,
     return 0;
 }
 
-/* XM_STATE_PLATFORM: X86_TSC_INFO and SHARED_INFO. */
+/*
+ * XM_STATE_PLATFORM: X86_TSC_INFO, then SHARED_INFO (PV) or HVM_PARAMS
+ * (PVH). With the vCPU blob before it, a PVH guest's records are
+ * libxc's set, HVM_CONTEXT moved before X86_TSC_INFO: libxc's restore
+ * applies the context only at the end of the stream.
+ */
 static int state_platform(struct xen_backend *x, uint32_t domid,
                           struct recbuf *b)
 {
     struct xm_xc_x86_tsc_info t = { 0 };
     int rc;
 
-    rc = pv_get(x, domid);
+    rc = guest_get(x, domid);
     if (rc)
         return rc;
     if (xc_domain_get_tsc_info(x->xch, domid, &t.mode, &t.nsec, &t.khz,
@@ -1680,6 +1848,8 @@ static int state_platform(struct xen_backend *x, uint32_t domid,
         return rc;
     }
     rec_add(b, XM_XC_REC_X86_TSC_INFO, NULL, 0, &t, sizeof(t));
+    if (x->pv.hvm)
+        return hvm_params(x, domid, b);
     rec_add(b, XM_XC_REC_SHARED_INFO, NULL, 0, x->pv.shinfo, PAGE);
     return 0;
 }

@@ -56,6 +56,7 @@ struct xm_domain_info {
     uint64_t cpu_time_ns;     /* vCPU time used so far, all vCPUs */
     uint32_t hv_version;      /* the hypervisor's version, major << 16 |
                                  minor (xen: XENVER_version; sim: 0) */
+    uint32_t guest_type;      /* XM_GUEST_* (stream-format.h); 0: sim */
 };
 
 enum xm_dirty_op {

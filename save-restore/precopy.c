@@ -616,8 +616,8 @@ static int send_preamble(struct sender *s)
                  "the receiver cannot verify; migrating without it");
     }
     f.features = s->features;
-    if (strcmp(xm_backend_name(s->be), "sim") != 0)
-        dh.guest_type = XM_GUEST_PV;
+    if (s->info.guest_type)
+        dh.guest_type = s->info.guest_type;
     snprintf(dh.name, sizeof(dh.name), "%s", s->info.name);
     snprintf(dh.backend, sizeof(dh.backend), "%s", xm_backend_name(s->be));
     if (xm_stream_write_simple(&s->out, XM_REC_FEATURES, &f, sizeof(f)) ||

@@ -1,7 +1,7 @@
 # lib-dom0.sh: helpers for test scripts that run in the rig's dom0
 # (tests/xen/run.sh). Source it:   . "$XENMIG_DIR/tests/xen/lib-dom0.sh"
 #
-# The domU is PV, no disk, no network: Debian's kernel and the initramfs
+# The domU is PV (or PVH, xr_start_domu's TYPE), no disk, no network: Debian's kernel and the initramfs
 # from build-images.sh, whose workload (tests/xen/guest/workload.c)
 # rewrites RW MiB in a loop and keeps FIXED MiB untouched. It reports
 # through its xenstore area, /local/domain/<domid>/data/:
@@ -10,10 +10,12 @@
 # and prints "xmw n=<pass> mono=<s> real=<s>" on its console, which
 # xenconsoled logs to /var/log/xen/console/guest-<name>.log.
 #
-#   xr_start_domu NAME [MEM_MIB [RW_MIB:FIXED_MIB[:PAUSE_MS] [VCPUS]]]
-#                       create it (default 256 MiB, 48:16, 1 vCPU;
-#                       PAUSE_MS: sleep after each pass) and wait until its
-#                       workload reports; prints how long it took
+#   xr_start_domu NAME [MEM_MIB [RW_MIB:FIXED_MIB[:PAUSE_MS] [VCPUS [TYPE]]]]
+#                       create it (default 256 MiB, 48:16, 1 vCPU, TYPE pv;
+#                       PAUSE_MS: sleep after each pass; TYPE pvh: a PVH
+#                       guest, with tsc_mode "native", which PVH needs
+#                       under TCG) and wait until its workload reports;
+#                       prints how long it took
 #   xr_domid NAME       its domid (fails if there is none)
 #   xr_data NAME KEY    /local/domain/<its domid>/data/KEY ("" if unset)
 #   xr_counter NAME     data/counter
@@ -72,11 +74,11 @@ xr_fail() { echo "FAIL: $*"; exit 1; }
 xr_now() { cut -d' ' -f1 /proc/uptime; }
 xr_since() { awk -v a="$1" -v b="$(xr_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-xr_config() {   # NAME MEM RW:FIXED VCPUS -> path of an xl config
+xr_config() {   # NAME MEM RW:FIXED VCPUS TYPE -> path of an xl config
     _xr_cfg=$XR_TMP/$1.cfg
     cat > "$_xr_cfg" <<EOF
 name = "$1"
-type = "pv"
+type = "$5"
 kernel = "$XR_IMAGES/vmlinuz"
 ramdisk = "$XR_IMAGES/domu-initramfs.gz"
 extra = "console=hvc0 xmw=$3 quiet"
@@ -85,6 +87,7 @@ maxmem = $2
 vcpus = $4
 on_crash = "preserve"
 EOF
+    [ "$5" != pvh ] || echo 'tsc_mode = "native"' >> "$_xr_cfg"
     echo "$_xr_cfg"
 }
 
@@ -122,7 +125,9 @@ xr_wait_counter() {
 
 xr_start_domu() {
     _xr_name=$1 _xr_mem=${2:-256} _xr_wl=${3:-48:16} _xr_vcpus=${4:-1}
-    _xr_cfg=$(xr_config "$_xr_name" "$_xr_mem" "$_xr_wl" "$_xr_vcpus")
+    _xr_type=${5:-pv}
+    _xr_cfg=$(xr_config "$_xr_name" "$_xr_mem" "$_xr_wl" "$_xr_vcpus" \
+        "$_xr_type")
     _xr_t0=$(xr_now)
     xl create "$_xr_cfg" >"$XR_TMP/$_xr_name.create.log" 2>&1 || {
         cat "$XR_TMP/$_xr_name.create.log"
@@ -130,7 +135,7 @@ xr_start_domu() {
     }
     _xr_tc=$(xr_since "$_xr_t0")
     _xr_c=$(xr_wait_counter "$_xr_name" -1 180)
-    xr_log "domU $_xr_name (domid $(xr_domid "$_xr_name"), $_xr_mem MiB, workload $_xr_wl) created in $_xr_tc s, workload reporting after $(xr_since "$_xr_t0") s (counter $_xr_c)"
+    xr_log "domU $_xr_name ($_xr_type, domid $(xr_domid "$_xr_name"), $_xr_mem MiB, workload $_xr_wl) created in $_xr_tc s, workload reporting after $(xr_since "$_xr_t0") s (counter $_xr_c)"
 }
 
 xr_check_intact() {

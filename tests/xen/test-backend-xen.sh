@@ -2,7 +2,7 @@
 # test-backend-xen.sh (runs in the rig's dom0, tests/xen/run.sh): the xen
 # backend's source side against a running PV domU, op by op, through
 # tests/xen/xen-backend-probe (see its header for the commands).
-#  1. list / info agree with xl list (domid, name, memory, vCPUs)
+#  1. list / info agree with xl list (domid, name, memory, vCPUs, type pv)
 #  2. pause stops the guest (its counter holds still), unpause restarts it
 #  3. log-dirty: the running workload dirties at least its 48 MiB buffer
 #     in 3 s; the paused guest next to nothing
@@ -37,6 +37,7 @@ xr_log "info: $line"
 [ "$(field "$line" name)" = "$D" ] || xr_fail "info names it $(field "$line" name)"
 case $(field "$line" flags) in ---) ;; *) xr_fail "a running guest has flags $(field "$line" flags)" ;; esac
 [ "$(field "$line" vcpus)" = 1 ] || xr_fail "info says $(field "$line" vcpus) vcpus, the config 1"
+[ "$(field "$line" type)" = pv ] || xr_fail "info says type $(field "$line" type) for a PV guest"
 pfns=$(field "$line" nr_pfns)
 # 256 MiB = 65536 pages; the guest's p2m may cover a little more
 [ "$pfns" -ge 65536 ] && [ "$pfns" -le 70000 ] || xr_fail "nr_pfns $pfns for a 256 MiB guest"

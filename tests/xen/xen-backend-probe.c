@@ -6,7 +6,8 @@
  * on stderr and exits 1.
  *
  *   xen-backend-probe list             one line per domain: domid name
- *                                      nr_pfns vcpus flags
+ *                                      nr_pfns vcpus flags cap type
+ *                                      (pv, pvh or hvm)
  *   xen-backend-probe info DOM         the same for DOM (name or id)
  *   xen-backend-probe pause DOM | unpause DOM
  *   xen-backend-probe dirty DOM SECS   log-dirty on, CLEAN, wait SECS,
@@ -48,11 +49,19 @@ static struct xm_logger lg = { .log = logfn, .min_level = XM_LOG_WARN };
 
 static void print_info(const struct xm_domain_info *d)
 {
-    printf("domid=%u name=%s nr_pfns=%llu vcpus=%u flags=%s%s%s cap=%u\n",
+    static const char *const types[] = {
+        [XM_GUEST_PV] = "pv", [XM_GUEST_PVH] = "pvh", [XM_GUEST_HVM] = "hvm",
+    };
+    const char *type = d->guest_type < sizeof(types) / sizeof(types[0]) &&
+                               types[d->guest_type]
+                           ? types[d->guest_type]
+                           : "?";
+
+    printf("domid=%u name=%s nr_pfns=%llu vcpus=%u flags=%s%s%s cap=%u type=%s\n",
            d->domid, d->name, (unsigned long long)d->nr_pfns, d->nr_vcpus,
            d->flags & XM_DOMAIN_PAUSED ? "p" : "-",
            d->flags & XM_DOMAIN_SUSPENDED ? "s" : "-",
-           d->flags & XM_DOMAIN_LOGDIRTY ? "l" : "-", d->cpu_cap);
+           d->flags & XM_DOMAIN_LOGDIRTY ? "l" : "-", d->cpu_cap, type);
 }
 
 static uint64_t fnv(const uint8_t *p)
