@@ -121,7 +121,8 @@ def cmd_qemu(out, memcpy, tcp, mib, bw, wset, pre, desc, workloads, modes):
     modes = dict(w.split(":") for w in modes.split())
     print(f"memcpy {float(memcpy) / 1e9:.2f} GB/s, loopback TCP {float(tcp) / 1e9:.2f} GB/s (same run)")
     print(f"{mib} MiB guests, downtime limit 300 ms, bandwidth cap {bw} MiB/s; "
-          f"u50, u500: 50 and 500 MiB/s of whole-page writes over {wset} MiB")
+          f"u50, u500: 50 and 500 MiB/s of whole-page writes over {wset} MiB "
+          f"(this table: {workloads})")
     print(desc)
     print("QEMU's throttle: auto-converge's CPU throttle at its highest; (n) after a "
           "QEMU row: the MiB/s its guest reported writing before the migration")
@@ -209,9 +210,11 @@ def xm_text(name, s):
 
 
 def q_text(name, s):
-    return (q_unfinished(s) and f"{name} {q_unfinished(s)}") or \
+    rate = s.get("guest_dirty_mib_s_before")
+    rate = f" (its guest wrote {rate:.0f} MiB/s before)" if rate else ""
+    return (q_unfinished(s) and f"{name} {q_unfinished(s)}{rate}") or \
         (f"{name} {s['total_time_ms'] / 1e3:.2f} s, downtime {s['downtime_ms']} ms, "
-         f"{q_sent(s) / MIB:.0f} MiB, throttle {s.get('throttle_max', 0)}%")
+         f"{q_sent(s) / MIB:.0f} MiB, throttle {s.get('throttle_max', 0)}%{rate}")
 
 
 def cmd_issue6(out, tcp, since, mib, limit):
@@ -244,10 +247,12 @@ def cmd_issue6(out, tcp, since, mib, limit):
 
     what = f"QEMU comparison ({mib} MiB, cap as in its table)"
     xi = load(f"{out}/q-xenmig-idle-auto.json", since)
+    xo = load(f"{out}/q-xenmig-idle-none.json", since)
     qi = {m: s for m, s in qemu_rows("idle").items() if q_ok(s)}
     if xi and qi:
         m, best = min(qi.items(), key=lambda r: r[1]["total_time_ms"])
-        goal(f"idle: {xm_text('xenmig auto', xi)}; QEMU's fastest, "
+        off = f" (off: {xm_secs(xo):.2f} s)" if xo else ""
+        goal(f"idle: {xm_text('xenmig auto', xi)}{off}; QEMU's fastest, "
              f"{q_text(m, best)}: {xm_secs(xi) * 1e3 / best['total_time_ms']:.2f}x its time, "
              f"goal <= 1x", xm_secs(xi) * 1e3 <= best["total_time_ms"])
     else:
