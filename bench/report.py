@@ -245,7 +245,7 @@ def cmd_issue6(out, tcp, since, mib, limit):
                     rows[f[len(p):-5]] = s
         return rows
 
-    what = f"QEMU comparison ({mib} MiB, cap as in its table)"
+    what = f"QEMU comparison ({mib} MiB)" if mib != "0" else "QEMU comparison"
     xi = load(f"{out}/q-xenmig-idle-auto.json", since)
     xo = load(f"{out}/q-xenmig-idle-none.json", since)
     qi = {m: s for m, s in qemu_rows("idle").items() if q_ok(s)}
