@@ -3,16 +3,19 @@
 
 Two commands (python3 standard library only):
 
-  migrate.py run --mode default|xbzrle|multifd-zstd [--ram-kib K]
-                 [--rate MIB/s] [--wset MIB] [--downtime MS]
-                 [--bandwidth MIB/s] [--json-out FILE]
+  migrate.py run --mode MODE [--ram-kib K] [--rate MIB/s] [--wset MIB]
+                 [--downtime MS] [--bandwidth MIB/s] [--timeout S]
+                 [--json-out FILE]
       boots the guest of make-guest.sh in a source QEMU (TCG), starts a
       destination QEMU with -incoming defer -S on loopback, waits for the
       guest's ready marker and --settle seconds, sets the same migration
-      parameters on both (downtime-limit, max-bandwidth, and per mode the
-      xbzrle capability and cache size, or multifd with 2 channels and
-      zstd), migrates, polls query-migrate until it ends (each poll kept
-      in "samples" for bench/plot.py), then stops both
+      parameters on both (downtime-limit, max-bandwidth, and per MODE:
+      default, auto-converge (QEMU's CPU throttle, its default steps),
+      xbzrle (capability and cache size), multifd-zstd (2 channels,
+      zstd), or several joined by "+"), migrates, polls query-migrate
+      until it ends (each poll kept in "samples" for bench/plot.py; a
+      migration still running after --timeout seconds is cancelled and
+      reported with the bytes it had sent), then stops both
       and compares their whole RAM (pmemsave, sha256; the differing pages
       are counted when the hashes differ). Prints one JSON object. Exit 0
       only when the migration completed and the RAM matched: a broken run
@@ -278,22 +281,44 @@ def last_rate(serial):
     return rate
 
 
+MODES = ("default", "auto-converge", "xbzrle", "multifd-zstd")
+
+
 def mode_settings(mode, xbzrle_cache_mib):
-    """(capabilities, parameters) a mode sets on both sides."""
-    if mode == "default":
-        return [], {}
-    if mode == "xbzrle":
-        return (["xbzrle"], {"xbzrle-cache-size": xbzrle_cache_mib << 20})
-    if mode == "multifd-zstd":
-        return (["multifd"], {"multifd-channels": 2,
-                              "multifd-compression": "zstd"})
-    raise RunError(f"unknown mode \"{mode}\"")
+    """(capabilities, parameters) a mode sets on both sides; modes
+    combine with "+" (xbzrle+auto-converge)."""
+    caps, params = [], {}
+    for m in mode.split("+"):
+        if m == "default":
+            continue
+        if m == "auto-converge":
+            # QEMU's defaults: 20% throttle, +10% per step, up to 99%
+            caps.append("auto-converge")
+        elif m == "xbzrle":
+            caps.append("xbzrle")
+            params["xbzrle-cache-size"] = xbzrle_cache_mib << 20
+        elif m == "multifd-zstd":
+            caps.append("multifd")
+            params.update({"multifd-channels": 2,
+                           "multifd-compression": "zstd"})
+        else:
+            raise RunError(f"unknown mode \"{m}\" in \"{mode}\"")
+    return caps, params
+
+
+def check_mode(mode):
+    """argparse type for --mode: known modes joined by "+"."""
+    if not mode or any(m not in MODES for m in mode.split("+")):
+        raise argparse.ArgumentTypeError(
+            f"\"{mode}\": modes are {', '.join(MODES)}, joined by +")
+    return mode
 
 
 def run(args, work, netns):
     res = {"mode": args.mode, "ram_kib": args.ram_kib, "rate_mib": args.rate,
            "wset_mib": args.wset, "downtime_limit_ms": args.downtime,
-           "max_bandwidth_mib": args.bandwidth, "status": "not started",
+           "max_bandwidth_mib": args.bandwidth, "timeout_s": args.timeout,
+           "status": "not started",
            "ram_verified": False}
     guests = []
     try:
@@ -345,12 +370,20 @@ def run(args, work, netns):
                     "remaining": ram.get("remaining"),
                     "dirty_pages_rate": ram.get("dirty-pages-rate"),
                     "mbps": ram.get("mbps"),
+                    "throttle": info.get("cpu-throttle-percentage", 0),
                 })
                 if info.get("status") in ("completed", "failed", "cancelled"):
                     break
         except RunError:
-            # timed out or interrupted: the guest stays on the source
+            # timed out or interrupted: the guest stays on the source;
+            # what was sent until then is kept (bytes spent in vain)
             res["status"] = "cancelled"
+            res["wire_bytes"] = (ip_out_octets() - octets0 if netns
+                                 else None)
+            res["transferred_bytes"] = info.get("ram", {}).get("transferred")
+            res["iterations"] = info.get("ram", {}).get("dirty-sync-count")
+            res["throttle_max"] = max((x["throttle"] for x in samples),
+                                      default=0)
             src.qmp.cmd("migrate_cancel")
             raise
         res["status"] = info.get("status")
@@ -362,6 +395,7 @@ def run(args, work, netns):
         else:
             res["wire_bytes"] = None
         ram = info.get("ram", {})
+        res["throttle_max"] = max((x["throttle"] for x in samples), default=0)
         res.update({
             "total_time_ms": info.get("total-time"),
             "downtime_ms": info.get("downtime"),
@@ -457,8 +491,9 @@ def main():
                        "guest's /init copies /corpus N times into tmpfs, "
                        "compresses, and keeps an awk heap (0: off)")
         if name == "run":
-            s.add_argument("--mode", default="default",
-                           choices=("default", "xbzrle", "multifd-zstd"))
+            s.add_argument("--mode", default="default", type=check_mode,
+                           help=f"{', '.join(MODES)}, or several joined "
+                           "by + (xbzrle+auto-converge)")
             s.add_argument("--downtime", type=int, default=300, help="ms")
             s.add_argument("--bandwidth", type=int, default=1024,
                            help="MiB/s")
