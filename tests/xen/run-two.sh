@@ -16,10 +16,10 @@
 #                       --job-timeout, --mem, --dom0-mem, -v, ...), given
 #                       to both; --mem 1G and --dom0-mem 512 unless given
 # Each job sees XENMIG_ROLE (a or b), XENMIG_SELF (its dom0's address)
-# and XENMIG_PEER (the other's): 10.99.0.1 for A, 10.99.0.2 for B.
-# Exit status 0 only if both rigs passed every job. When one rig fails,
-# the other gets 180 s to finish (it may be checking what the failure
-# left) and is then stopped.
+# and XENMIG_PEER (the other's): 10.99.0.1 for A, 10.99.0.2 for B. When
+# one rig fails, the other gets 180 s to finish (it may be checking what
+# the failure left) and is then stopped.
+# Exit status 0 only if both rigs passed every job.
 {
 set -eu
 SELF=$(realpath "$0")
