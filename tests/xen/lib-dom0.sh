@@ -245,8 +245,15 @@ xr_peer_send() {
     done
 }
 
+# (busybox nc -l half-closes the connection when its own stdin ends, and
+# the sending nc then stops: with </dev/null a transfer can be cut short.
+# Under -e the listener's stdin is the connection, read to its end.)
 xr_peer_recv() {
-    _xr_msg=$(timeout "${2:-900}" nc -l -p "$1" </dev/null) || true
+    _xr_f=$XR_TMP/.peer-recv-$1
+    rm -f "$_xr_f"
+    timeout "${2:-900}" nc -l -p "$1" -e sh -c "cat > '$_xr_f'" ||
+        true
+    _xr_msg=$(cat "$_xr_f" 2>/dev/null) || true
     [ -n "$_xr_msg" ] ||
         xr_fail "nothing from the other host on port $1 in ${2:-900} s"
     echo "$_xr_msg"

@@ -112,19 +112,27 @@ while [ -z "$arc" ] || [ -z "$brc" ]; do
         for p in $apid $bpid; do
             kill "$p" 2>/dev/null || true
         done
-        [ -n "$arc" ] || { wait "$apid" 2>/dev/null || true; arc=143; apid=; }
-        [ -n "$brc" ] || { wait "$bpid" 2>/dev/null || true; brc=143; bpid=; }
+        [ -n "$arc" ] || { wait "$apid" 2>/dev/null || true; arc=stopped; apid=; }
+        [ -n "$brc" ] || { wait "$bpid" 2>/dev/null || true; brc=stopped; bpid=; }
     fi
     sleep 1
 done
 wait "$ased" "$bsed" 2>/dev/null || true
 end=$(date +%s)
 # (each rig's results were printed above as they came)
-echo "xen-two: $((end - start)) s; host A: $(tail -n 1 "$dir/a.log"); host B: $(tail -n 1 "$dir/b.log")"
+verdict() {   # RC SIDE
+    if [ "$1" = stopped ]; then
+        echo "stopped 180 s after the other host failed"
+    else
+        v=$(grep -a 'xen-rig: [0-9]* passed' "$dir/$2.log" | tail -n 1)
+        echo "${v:-exit $1}"
+    fi
+}
+echo "xen-two: $((end - start)) s; host A: $(verdict "$arc" a); host B: $(verdict "$brc" b)"
 if [ "$arc" = 0 ] && [ "$brc" = 0 ]; then
     echo "xen-two: both hosts passed"
     exit 0
 fi
-echo "xen-two: FAILED (host A exit $arc, host B exit $brc)"
+echo "xen-two: FAILED (host A: exit $arc, host B: exit $brc)"
 exit 1
 }
