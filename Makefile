@@ -153,11 +153,17 @@ check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 # Every tests/xen/test-*.sh inside a PV dom0 of real Xen 4.17 under QEMU
-# (tests/xen/README.md). Images are cached in $(XENMIG_XEN_CACHE) or
-# /var/cache/xenmig-xen; logs go to tests/out/xen/. Not part of 'check'.
+# (tests/xen/README.md), in one boot; then every tests/xen/pair-*.sh in
+# two rigs booted at once on one network (run-two.sh: host A and host B).
+# Both steps run; either failing fails the target. Images are cached in
+# $(XENMIG_XEN_CACHE) or /var/cache/xenmig-xen; logs go to tests/out/xen/
+# and tests/out/xen-two/. Not part of 'check'.
 check-xen: progs tests
 	tests/xen/build-images.sh
-	tests/xen/run.sh --no-make $(sort $(wildcard tests/xen/test-*.sh))
+	rc=0; \
+	tests/xen/run.sh --no-make $(sort $(wildcard tests/xen/test-*.sh)) || rc=1; \
+	tests/xen/run-two.sh --no-make $(sort $(wildcard tests/xen/pair-*.sh)) || rc=1; \
+	exit $$rc
 
 # The same tests against a build with ASan and UBSan (in a copy of the tree).
 check-asan:

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -207,6 +208,28 @@ static unsigned cursor_batch(const struct cursor *c, struct iovec *batch)
 
 /* ---- writing ---------------------------------------------------------- */
 
+/*
+ * One write of @batch. With a timeout, a socket is written without
+ * blocking (MSG_DONTWAIT on this call, the fd's flags untouched): poll()
+ * says POLLOUT once a third of the send buffer is free, and a blocking
+ * writev() then waits until all of the batch went, so a peer that stops
+ * taking data (a link gone down) would hold it past the timeout, until
+ * TCP gives up many minutes later. Other fds (pipes) block as before.
+ */
+static ssize_t write_some(struct xm_stream *s, struct iovec *batch,
+                          unsigned k)
+{
+    if (s->timeout_ms && !s->not_socket) {
+        struct msghdr m = { .msg_iov = batch, .msg_iovlen = k };
+        ssize_t r = sendmsg(s->fd, &m, MSG_DONTWAIT);
+
+        if (r >= 0 || errno != ENOTSOCK)
+            return r;
+        s->not_socket = true;
+    }
+    return writev(s->fd, batch, k);
+}
+
 /* Write everything @c covers; @what names it in errors. */
 static int write_all(struct xm_stream *s, struct cursor *c, const char *what)
 {
@@ -217,7 +240,7 @@ static int write_all(struct xm_stream *s, struct cursor *c, const char *what)
     while ((k = cursor_batch(c, batch))) {
         if (s->timeout_ms && wait_fd(s->fd, POLLOUT, s->timeout_ms))
             return io_fail(s, -ETIMEDOUT, what);
-        r = writev(s->fd, batch, k);
+        r = write_some(s, batch, k);
         if (r < 0) {
             if (errno == EINTR)
                 continue;

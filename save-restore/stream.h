@@ -42,7 +42,10 @@ struct xm_stream {
     uint64_t pace_t0;       /* writer with a cap: when its account began */
     uint64_t pace_bytes;    /* ... and the bytes written since */
     int timeout_ms;         /* 0, or fail with -ETIMEDOUT when the fd is
-                               not ready for this long */
+                               not ready for this long (a socket is then
+                               written without blocking, so a peer that
+                               stops taking data is noticed too) */
+    bool not_socket;        /* writer: the fd refused sendmsg() */
     bool corrupt_next;      /* fault injection: flip the next record's CRC */
     /* reader state */
     uint8_t *buf;           /* read-ahead buffer */

@@ -1101,6 +1101,34 @@ START_TEST(test_closed_peer)
 }
 END_TEST
 
+/*
+ * A peer that stops reading (a link gone down): with a timeout, a record
+ * larger than the socket's buffers fails with -ETIMEDOUT once nothing
+ * moved for that long, instead of blocking in writev() for ever.
+ */
+START_TEST(test_stalled_peer)
+{
+    static uint8_t body[4 << 20];
+    struct xm_stream w;
+    uint64_t t0;
+    int sv[2];
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    xm_stream_init(&w, sv[0], NAME);
+    w.timeout_ms = 300;
+    t0 = xm__now_ns();
+    ck_assert_int_eq(xm_stream_write_simple(&w, XM_REC_PAGES, body,
+                                            sizeof(body)), -ETIMEDOUT);
+    ck_assert_uint_lt(xm__now_ns() - t0, 10000000000ull);
+    ck_assert_uint_gt(w.offset, 0);
+    ck_assert_uint_lt(w.offset, sizeof(body));
+    ck_assert_msg_has(&w, "migration stream: record PAGES at offset 0x0");
+    xm_stream_dispose(&w);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
 /* A writer that dies half way through a record's body. */
 static void write_half(struct xm_stream *s, void *arg)
 {
@@ -1229,6 +1257,7 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_eof);
     tcase_add_test(tc, test_over_under_read);
     tcase_add_test(tc, test_closed_peer);
+    tcase_add_test(tc, test_stalled_peer);
     tcase_add_test(tc, test_read_error);
     tcase_add_test(tc, test_writer_dies);
     tcase_add_test(tc, test_truncated_direct);

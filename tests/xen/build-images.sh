@@ -6,15 +6,21 @@
 #   debs/               the pinned Xen 4.17.5 packages (apt-get download,
 #                       or /work/shared/xen-4.17.5/ when that fails)
 #   xen                 the hypervisor, gunzipped (QEMU's -kernel)
-#   vmlinuz, kernel-package, modules/
-#                       Debian's kernel and the dom0 modules
-#                       (scripts/fetch-kernel.sh), dom0's and domU's kernel
-#   dom0-base.cpio      dom0's root: busybox-static, the modules, the Xen
+#   vmlinuz, kernel-package
+#                       Debian's kernel (scripts/fetch-kernel.sh), dom0's
+#                       and domU's kernel
+#   modules-<hash>/     dom0's modules (DOM0_MODULES and what they need);
+#                       <hash> is that of the list and the kernel's package
+#   dom0-base-<key>.cpio
+#                       dom0's root: busybox-static, the modules, the Xen
 #                       tools and libraries, their shared libraries (ldd
-#                       closure from this Debian 12 host), the domU kernel
-#   dom0-base.list      the files in it (run.sh skips those libraries)
-#   dom0-base.key       hash of this script and fetch-kernel.sh: the base
-#                       is rebuilt when they change
+#                       closure from this Debian 12 host), the domU kernel;
+#                       <key> is the hash of this script and
+#                       fetch-kernel.sh, so a changed script builds its own
+#                       base and worktrees with different ones share the
+#                       cache without rebuilding it under each other
+#   dom0-base-<key>.list
+#                       the files in it (run.sh skips those libraries)
 #   domu-<hash>/initramfs.gz
 #                       the domU's root: busybox-static, workload
 #                       (tests/xen/guest/workload.c, static), /init;
@@ -23,15 +29,16 @@
 # dom0's /init-script is not here: run.sh adds it with the project's
 # binaries, so editing it needs no rebuild.
 #
-#   tests/xen/build-images.sh [--print-domu]
-# --print-domu prints the path of this tree's domU initramfs, last.
+#   tests/xen/build-images.sh [--print-paths]
+# --print-paths prints, as its last two lines, the path of this tree's
+# dom0 base cpio and of its domU initramfs.
 set -eu
 SELF=$(realpath "$0")
-PRINT_DOMU=0
+PRINT_PATHS=0
 case ${1-} in
 "") ;;
---print-domu) PRINT_DOMU=1 ;;
-*) echo "usage: $SELF [--print-domu]" >&2; exit 2 ;;
+--print-paths) PRINT_PATHS=1 ;;
+*) echo "usage: $SELF [--print-paths]" >&2; exit 2 ;;
 esac
 cd "$(dirname "$SELF")/../.."
 TOP=$(pwd)
@@ -42,7 +49,8 @@ XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common \
 xenstore-utils libxenmisc4.17 libxenstore4 libxencall1 libxendevicemodel1 \
 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 \
 libxentoolcore1 libxentoollog1"
-DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
+# e1000: the NIC of a two-host run (run.sh --link), QEMU's default model
+DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs e1000"
 # What dom0 runs from the Xen packages (their library closure is added).
 XEN_BINS="xl xenstored oxenstored xen-init-dom0 xenconsoled xenconsole \
 libxl-save-helper xenstore-control lsevtchn xen-diag"
@@ -87,9 +95,22 @@ if [ ! -s "$CACHE/xen" ]; then
 fi
 
 # --- the kernel and dom0's modules ---------------------------------------
-if [ ! -s "$CACHE/vmlinuz" ] || [ ! -s "$CACHE/modules/modules.list" ]; then
-    step "fetching Debian's kernel and modules"
-    scripts/fetch-kernel.sh "$CACHE" $DOM0_MODULES
+if [ ! -s "$CACHE/vmlinuz" ]; then
+    step "fetching Debian's kernel"
+    scripts/fetch-kernel.sh "$CACHE"
+fi
+# The modules of that same kernel package, in a directory named after
+# the list: a tree with another list never gets this one's.
+mods_key=$(echo "$DOM0_MODULES $(cat "$CACHE/kernel-package")" |
+    sha256sum | cut -c1-16)
+MODS=$CACHE/modules-$mods_key
+if [ ! -s "$MODS/modules.list" ]; then
+    step "fetching dom0's modules ($MODS)"
+    cp "$CACHE/kernel-package" "$CACHE/vmlinuz" "$tmp/"
+    scripts/fetch-kernel.sh "$tmp" $DOM0_MODULES
+    rm -rf "$MODS.part.$$"
+    mv "$tmp/modules" "$MODS.part.$$"
+    mv -T "$MODS.part.$$" "$MODS" 2>/dev/null || rm -rf "$MODS.part.$$"
 fi
 
 # --- dom0's base root ----------------------------------------------------
@@ -112,11 +133,11 @@ add_libs() {
     done
 }
 
-# Rebuilt when this script or fetch-kernel.sh changes (dom0-base.key),
-# so a changed list of tools or packages never boots a stale base.
+# Named after the hash of this script and fetch-kernel.sh, so a changed
+# list of tools or packages never boots a stale base.
 base_key=$(cat "$SELF" scripts/fetch-kernel.sh | sha256sum | cut -c1-16)
-if [ ! -s "$CACHE/dom0-base.cpio" ] ||
-   [ "$(cat "$CACHE/dom0-base.key" 2>/dev/null)" != "$base_key" ]; then
+BASE=$CACHE/dom0-base-$base_key
+if [ ! -s "$BASE.cpio" ] || [ ! -s "$BASE.list" ]; then
     step "building dom0's base root"
     S=$tmp/stage
     mkdir -p "$S/usr/bin" "$S/usr/sbin" "$S/usr/lib64" \
@@ -132,7 +153,7 @@ if [ ! -s "$CACHE/dom0-base.cpio" ] ||
         "$S/usr/share/lintian" "$S/usr/lib/xen-4.17/boot" \
         "$S/usr/lib/xen-4.17/lib/python" "$S/etc/init.d"
     cp /bin/busybox "$S/usr/bin/busybox"
-    cp -a "$CACHE/modules/lib/modules" "$S/usr/lib/"
+    cp -a "$MODS/lib/modules" "$S/usr/lib/"
     for b in $XEN_BINS; do
         f=$S/usr/lib/xen-4.17/bin/$b
         [ -x "$f" ] || die "the Xen packages have no $f"
@@ -153,12 +174,11 @@ if [ ! -s "$CACHE/dom0-base.cpio" ] ||
     cp "$CACHE/vmlinuz" "$S/var/lib/xenmig-xen/vmlinuz"
     echo "root:x:0:0:root:/root:/bin/sh" > "$S/etc/passwd"
     echo "root:x:0:" > "$S/etc/group"
-    (cd "$S" && find . | sort) > "$CACHE/dom0-base.list.part.$$"
+    (cd "$S" && find . | sort) > "$BASE.list.part.$$"
     (cd "$S" && find . | cpio -o -H newc -R 0:0 --quiet) \
-        > "$CACHE/dom0-base.cpio.part.$$"
-    mv "$CACHE/dom0-base.list.part.$$" "$CACHE/dom0-base.list"
-    mv "$CACHE/dom0-base.cpio.part.$$" "$CACHE/dom0-base.cpio"
-    echo "$base_key" > "$CACHE/dom0-base.key"
+        > "$BASE.cpio.part.$$"
+    mv "$BASE.list.part.$$" "$BASE.list"
+    mv "$BASE.cpio.part.$$" "$BASE.cpio"
     rm -rf "$S"
 fi
 
@@ -203,9 +223,10 @@ EOF
     mv "$DOMU/initramfs.gz.part.$$" "$DOMU/initramfs.gz"
 fi
 
-if [ "$PRINT_DOMU" = 1 ]; then
+if [ "$PRINT_PATHS" = 1 ]; then
+    echo "$BASE.cpio"
     echo "$DOMU/initramfs.gz"
     exit 0
 fi
-ls -l "$CACHE/xen" "$CACHE/vmlinuz" "$CACHE/dom0-base.cpio" \
+ls -l "$CACHE/xen" "$CACHE/vmlinuz" "$BASE.cpio" \
     "$DOMU/initramfs.gz"

@@ -2,8 +2,10 @@
 # dom0-init.sh: dom0's first process in the real-Xen rig (run.sh puts it
 # in dom0's root as /init-script; the kernel runs it with rdinit=).
 #
-# 1. mounts, loads the Xen modules, mounts xenfs, starts xenstored,
-#    xen-init-dom0 and xenconsoled (guest consoles logged to
+# 1. mounts, brings lo up (and eth0 with the address in
+#    /xenmig/net-addr, if run.sh --addr wrote one), loads the Xen
+#    modules, mounts xenfs, starts xenstored, xen-init-dom0 and
+#    xenconsoled (guest consoles logged to
 #    /var/log/xen/console/guest-<name>.log);
 # 2. runs every job in /xenmig/jobs/ in name order, destroying the
 #    domains and killing the processes each leaves behind (run.sh writes them:
@@ -85,10 +87,24 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /dev/shm
-# loopback only (no NIC): migrations to localhost, xenmig's listeners
+# loopback (and, with run.sh --addr, eth0 below): xenmig's listeners
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up ||
     setup_failed "cannot bring up lo"
 hostname xen-rig
+# run.sh --link/--addr: a NIC to another rig (run-two.sh), addressed here
+if [ -f /xenmig/net-addr ]; then
+    modprobe e1000 || setup_failed "modprobe e1000 failed"
+    i=0
+    until ip link show eth0 >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ "$i" -lt 50 ] || setup_failed "no eth0 10 s after modprobe e1000"
+        sleep 0.2
+    done
+    ip addr add "$(cat /xenmig/net-addr)" dev eth0 &&
+        ip link set eth0 up ||
+        setup_failed "cannot give eth0 the address $(cat /xenmig/net-addr)"
+    echo "xen-rig: eth0 is $(cat /xenmig/net-addr)"
+fi
 # only errors and worse from the kernel on the console: less to interleave
 echo 4 > /proc/sys/kernel/printk
 echo "xen-rig: dom0 up after $(uptime_s) s"

@@ -39,6 +39,21 @@
 #   xr_stayed NAME WHAT after a move that failed: still domid XR_OLD, one
 #                       copy running, the counter passing XR_C0, the fixed
 #                       region intact; logs WHAT
+#   xr_arrived NAME WHAT C0 SUM
+#                       after a move from another host (whose domids
+#                       are its own): exactly one copy running here, the
+#                       counter passing C0 (the source's before the move)
+#                       and advancing, data/checksum equal to SUM (the
+#                       source's) and to data/fill; logs WHAT
+#   xr_left NAME WHAT   after a move to another host: no domain NAME
+#                       (nor NAME--...) here, nor domid XR_OLD; logs WHAT
+#   xr_peer_send PORT MSG [TIMEOUT]
+#                       two-host runs (run-two.sh): send the line MSG to
+#                       the other host's dom0 ($XENMIG_PEER) on TCP PORT,
+#                       retrying until it listens (TIMEOUT s, default 900)
+#   xr_peer_recv PORT [TIMEOUT]
+#                       listen on TCP PORT for one xr_peer_send from the
+#                       other host and print its line (TIMEOUT s, 900)
 #   xr_wait_gone NAME SECONDS WHAT [LOG]
 #                       wait until no domain is named NAME (a receiver
 #                       cleaning up after WHAT), at most SECONDS; else
@@ -203,6 +218,50 @@ xr_stayed() {
     _xr_c1=$(xr_wait_counter "$1" "$XR_C0" 60)
     xr_check_intact "$1"
     xr_log "$2: the source $XR_OLD runs on (counter $XR_C0 -> $_xr_c1), checksum intact"
+}
+
+xr_arrived() {
+    xr_assert_one_running "$1"
+    _xr_c1=$(xr_wait_counter "$1" "$3" 60)
+    _xr_c2=$(xr_wait_counter "$1" "$_xr_c1" 60)
+    xr_check_intact "$1"
+    _xr_sum=$(xr_data "$1" checksum)
+    [ "$_xr_sum" = "$4" ] ||
+        xr_fail "domain $1: the untouched region's checksum is $_xr_sum here, $4 on the source before $2"
+    xr_log "$2: domid $(xr_domid "$1") here, counter $3 (source) -> $_xr_c1 -> $_xr_c2, checksum $4 as on the source, longest pause seen by the guest $(xr_max_gap "$1" "$3") s"
+}
+
+xr_left() {
+    xr_assert_none "$1"
+    ! xl list "$XR_OLD" >/dev/null 2>&1 || {
+        xl list; xr_fail "domid $XR_OLD still exists after $2"
+    }
+    xr_log "$2: $1 (domid $XR_OLD) is gone from this host"
+}
+
+xr_peer_send() {
+    [ -n "${XENMIG_PEER:-}" ] || xr_fail "xr_peer_send: no XENMIG_PEER (run-two.sh sets it)"
+    _xr_t0=$(xr_now)
+    until printf '%s\n' "$2" | nc -w 5 "$XENMIG_PEER" "$1" 2>/dev/null; do
+        if awk -v a="$_xr_t0" -v b="$(xr_now)" -v l="${3:-900}" 'BEGIN { exit !(b - a > l) }'; then
+            xr_fail "$XENMIG_PEER did not take '$2' on port $1 in ${3:-900} s"
+        fi
+        sleep 1
+    done
+}
+
+# (busybox nc -l half-closes the connection when its own stdin ends, and
+# the sending nc then stops: with </dev/null a transfer can be cut short.
+# Under -e the listener's stdin is the connection, read to its end.)
+xr_peer_recv() {
+    _xr_f=$XR_TMP/.peer-recv-$1
+    rm -f "$_xr_f"
+    timeout "${2:-900}" nc -l -p "$1" -e sh -c "cat > '$_xr_f'" ||
+        true
+    _xr_msg=$(cat "$_xr_f" 2>/dev/null) || true
+    [ -n "$_xr_msg" ] ||
+        xr_fail "nothing from the other host on port $1 in ${2:-900} s"
+    echo "$_xr_msg"
 }
 
 xr_max_gap() {

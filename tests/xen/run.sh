@@ -21,6 +21,15 @@
 #                       set VAR in every job's environment (repeatable)
 #     --xen-args ARGS   more Xen command line (e.g. loglvl=all)
 #     --dom0-args ARGS  more dom0 kernel command line
+#     --mem SIZE        the machine's RAM, as QEMU's -m (default 3G)
+#     --dom0-mem MIB    dom0's memory (default 1024)
+#     --link LPORT:RPORT
+#                       give the machine a NIC (e1000) whose frames go
+#                       over UDP from 127.0.0.1:LPORT to 127.0.0.1:RPORT:
+#                       two runs with mirrored ports share a network
+#                       (tests/xen/run-two.sh)
+#     --addr ADDR/PREFIX
+#                       dom0's address on that NIC (eth0)
 # Exit status 0 only if every job passed and dom0 said XENTEST-DONE.
 # Logs: DIR/<stamp>/serial.log (everything on the console: Xen, dom0's
 # kernel, each job's output prefixed "[job] "), DIR/<stamp>/files/<job>/
@@ -38,6 +47,7 @@ CACHE=${XENMIG_XEN_CACHE:-/var/cache/xenmig-xen}
 OUT=tests/out/xen
 KEEP=0 INTERACTIVE=0 VERBOSE=0 MAKE=1 MORE_XEN_ARGS= MORE_DOM0_ARGS=
 TIMEOUT=1800 JOB_TIMEOUT=1200
+MEM=3G DOM0_MEM=1024 LINK= ADDR=
 QEMU=${QEMU:-qemu-system-x86_64}
 
 usage() {
@@ -99,6 +109,16 @@ while [ $# -gt 0 ]; do
         shift 2 ;;
     --xen-args) [ $# -ge 2 ] || usage; MORE_XEN_ARGS=" $2"; shift 2 ;;
     --dom0-args) [ $# -ge 2 ] || usage; MORE_DOM0_ARGS=" $2"; shift 2 ;;
+    --mem) [ $# -ge 2 ] || usage; MEM=$2; shift 2 ;;
+    --dom0-mem) [ $# -ge 2 ] || usage; DOM0_MEM=$2; shift 2 ;;
+    --link)
+        [ $# -ge 2 ] || usage
+        case $2 in
+        [0-9]*:[0-9]*) LINK=$2 ;;
+        *) die "--link wants LPORT:RPORT, not '$2'" ;;
+        esac
+        shift 2 ;;
+    --addr) [ $# -ge 2 ] || usage; ADDR=$2; shift 2 ;;
     -h|--help) usage ;;
     -*) echo "xen-rig: unknown option $1" >&2; usage ;;
     *)
@@ -109,11 +129,15 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$njobs" -gt 0 ] || [ "$INTERACTIVE" = 1 ] || usage
+[ -z "$ADDR" ] || [ -n "$LINK" ] || die "--addr needs --link (a NIC)"
 command -v "$QEMU" >/dev/null || die "needs $QEMU (scripts/install-deps.sh --xen)"
 
 # --- images and binaries -------------------------------------------------
-domu=$(tests/xen/build-images.sh --print-domu | tail -n 1) && [ -s "$domu" ] ||
+paths=$(tests/xen/build-images.sh --print-paths | tail -n 2) &&
+    base=$(echo "$paths" | head -n 1) && domu=$(echo "$paths" | tail -n 1) &&
+    [ -s "$base" ] && [ -s "$domu" ] ||
     die "tests/xen/build-images.sh failed (run it alone to see why)"
+base_list=${base%.cpio}.list
 if [ "$MAKE" = 1 ]; then
     make -j2 progs tests >"$work/make.log" 2>&1 || {
         tail -30 "$work/make.log" >&2
@@ -144,6 +168,8 @@ printf '127.0.0.1\tlocalhost xen-rig\n::1\tlocalhost ip6-localhost\n' > "$R/etc/
 printf 'hosts: files\npasswd: files\ngroup: files\n' > "$R/etc/nsswitch.conf"
 [ "$INTERACTIVE" = 1 ] && : > "$R/xenmig/interactive"
 echo "$JOB_TIMEOUT" > "$R/xenmig/job-timeout"
+# --addr: dom0-init.sh loads the NIC's driver and sets eth0 up with it
+[ -z "$ADDR" ] || echo "$ADDR" > "$R/xenmig/net-addr"
 # --env: one VAR=VALUE a line, exported by dom0-init.sh for every job
 [ ! -f "$work/env" ] || cp "$work/env" "$R/xenmig/env"
 
@@ -153,14 +179,14 @@ find "$R/xenmig" -type f -perm -u+x | while read -r f; do
     ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
 done | sort -u | while read -r lib; do
     dest=/usr${lib#/usr}
-    grep -qxF ".$dest" "$CACHE/dom0-base.list" && continue
+    grep -qxF ".$dest" "$base_list" && continue
     [ -e "$R$dest" ] && continue
     mkdir -p "$R$(dirname "$dest")"
     cp -L "$lib" "$R$dest"
 done
 
 (cd "$R" && find . | cpio -o -H newc -R 0:0 --quiet) > "$work/run.cpio"
-cat "$CACHE/dom0-base.cpio" "$work/run.cpio" > "$work/dom0.cpio"
+cat "$base" "$work/run.cpio" > "$work/dom0.cpio"
 
 # --- boot -----------------------------------------------------------------
 stamp=$(date -u +%Y%m%d-%H%M%S)-$$
@@ -168,10 +194,18 @@ run_dir=$OUT/$stamp
 mkdir -p "$run_dir" || die "cannot create $run_dir"
 log=$run_dir/serial.log
 ln -sfn "$stamp" "$OUT/last"
-XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 serial_tx_buffer=256k$MORE_XEN_ARGS"
+XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=${DOM0_MEM}M,max:${DOM0_MEM}M dom0_max_vcpus=2 serial_tx_buffer=256k$MORE_XEN_ARGS"
 DOM0_ARGS="console=hvc0 earlyprintk=xen rdinit=/init-script panic=5$MORE_DOM0_ARGS"
-set -- -accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m 3G \
-    -display none -no-reboot -nic none \
+if [ -n "$LINK" ]; then
+    # one MAC per local port, so the two ends of a link differ
+    lport=${LINK%%:*}
+    mac=$(printf '52:54:00:00:%02x:%02x' $((lport / 256 % 256)) $((lport % 256)))
+    NIC="-netdev socket,id=n0,udp=127.0.0.1:${LINK#*:},localaddr=127.0.0.1:$lport -device e1000,netdev=n0,mac=$mac"
+else
+    NIC="-nic none"
+fi
+set -- -accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m "$MEM" \
+    -display none -no-reboot $NIC \
     -kernel "$CACHE/xen" -append "$XEN_ARGS" \
     -initrd "$CACHE/vmlinuz $DOM0_ARGS,$work/dom0.cpio"
 echo "xen-rig: booting Xen, $njobs job(s), serial log $log"
