@@ -2103,12 +2103,16 @@ static int map_incoming(struct xen_backend *x, uint32_t domid,
     in->busy = true;
     h->words = in->words;
     h->buf = in->buf;
-    /* restore.c writes only what is not already zero */
-    memset(h->buf, 0, (size_t)n * PAGE);
     memcpy(h->words, words, n * sizeof(*words));
     for (i = 0; i < n; i++) {
         pages_r[i] = (uint8_t *)h->buf + (size_t)i * PAGE;
         errs[i] = 0;
+        /*
+         * restore.c writes only what is not already zero; a hole's
+         * (a PVH guest's physmap is mostly holes) goes nowhere.
+         */
+        if (xm_xc_type_has_data((unsigned)(words[i] >> XM_PFN_TYPE_SHIFT)))
+            memset(pages_r[i], 0, PAGE);
     }
     h->in = in;
     return 0;

@@ -13,6 +13,9 @@
 #include "private.h"
 
 #define PS XM_CODEC_PAGE
+
+/* What a hole (a NULL page) holds; never written. */
+static const uint8_t zero_page[PS] __attribute__((aligned(64)));
 #define NO_CODEC -1
 #define EWMA(old, new) ((old) ? ((old) * 3 + (new)) / 4 : (new))
 
@@ -381,11 +384,12 @@ int xm_encoder_batch(struct xm_encoder *e, unsigned iteration,
 
     e->cur = sl;
     for (i = 0; i < n; i++) {
-        uint8_t *page = pages[i], *old = NULL;
+        uint8_t *page = pages[i] ? pages[i] : (uint8_t *)zero_page, *old = NULL;
         uint8_t *d = sl->deltas + (size_t)i * (4 + XM_DELTA_MAX);
         int r;
 
-        if ((e->features & XM_FEAT_ZERO_PAGES) && xm_page_is_zero(page)) {
+        if ((e->features & XM_FEAT_ZERO_PAGES) &&
+            (!pages[i] || xm_page_is_zero(page))) {
             enc[i] = XM_ENC_ZERO;
             if (e->cache)
                 xm_delta_cache_drop(e->cache, pfns[i]);

@@ -93,7 +93,8 @@ int xm_encoder_new(const struct xm_compress *c, uint64_t features,
 void xm_encoder_free(struct xm_encoder *e);
 
 /*
- * Encode @n pages (@pages[i] is pfn @pfns[i], mapped) sent in pass
+ * Encode @n pages (@pages[i] is pfn @pfns[i], mapped; NULL for a hole,
+ * a page without content, which goes as a zero page) sent in pass
  * @iteration. @stable: the guest is stopped, pages may be read in place.
  * Fills @enc[0..n) and @iov[0..*niov_r) with the payload pieces, which
  * stay valid for the next XM_ENCODER_SLOTS - 1 calls (so one batch can be

@@ -79,8 +79,12 @@ struct sender {
     /* the batch being mapped and encoded */
     uint64_t pfns[XM_PAGES_MAX];        /* pfns to send */
     uint32_t types[XM_PAGES_MAX];       /* page types */
-    void *pages[XM_PAGES_MAX];          /* their mappings */
+    void *pages[XM_PAGES_MAX];          /* their mappings (NULL: a hole) */
     int errs[XM_PAGES_MAX];             /* per-page map errors */
+    uint64_t map_pfns[XM_PAGES_MAX];    /* the pfns with content */
+    unsigned map_idx[XM_PAGES_MAX];     /* and where they are in pfns */
+    void *mapped[XM_PAGES_MAX];         /* their mappings */
+    int map_errs[XM_PAGES_MAX];         /* and errors */
     struct batch {                      /* a PAGES record, while in flight */
         struct xm_rec_pages rp;         /* its header */
         uint64_t words[XM_PAGES_MAX];   /* pfn | type << 60 */
@@ -88,6 +92,7 @@ struct sender {
         struct iovec iov[2 * XM_PAGES_MAX + 5]; /* the record's pieces */
         void *handle;                   /* its pages' mapping */
         unsigned n;                     /* pages */
+        unsigned n_mapped;              /* of them mapped (not holes) */
         bool posted;                    /* the writer has it */
         bool coded;                     /* it carries a block codec's block */
     } batch[XM_ENCODER_SLOTS];          /* in turn, as the encoder's slots */
@@ -299,7 +304,7 @@ static int batch_done(struct sender *s, bool failing)
         return 0;
     rc = xm__writer_wait(&s->writer, &bytes, &ns);
     b->posted = false;
-    s->be->ops->unmap(s->be, b->handle, b->n);
+    s->be->ops->unmap(s->be, b->handle, b->n_mapped);
     s->written = s->out.offset;
     if (failing)
         return 0;
@@ -323,6 +328,49 @@ static int batch_done(struct sender *s, bool failing)
     return 0;
 }
 
+/* A page of this type has no content to read (backend.h). */
+static bool is_hole(uint32_t type)
+{
+    return type == XM_PAGE_XTAB || type == XM_PAGE_XALLOC ||
+           type == XM_PAGE_BROKEN;
+}
+
+/*
+ * Map s->pfns' @n pages into s->pages, but for the holes, which stay
+ * NULL (a PVH guest's physmap is mostly holes: mapping and scanning
+ * them cost more than all its RAM). Xen's own stream (--compat) takes
+ * every page mapped. *@m_r: how many were mapped.
+ */
+static int map_batch(struct sender *s, unsigned n, unsigned *m_r,
+                     void **handle_r)
+{
+    unsigned i, m = 0;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if (s->p->compat || !is_hole(s->types[i])) {
+            s->map_pfns[m] = s->pfns[i];
+            s->map_idx[m++] = i;
+        }
+    }
+    *m_r = m;
+    *handle_r = NULL;
+    if (m == n)
+        return s->be->ops->map(s->be, s->domid, s->pfns, n, false,
+                               s->pages, s->errs, handle_r);
+    memset(s->pages, 0, n * sizeof(s->pages[0]));
+    memset(s->errs, 0, n * sizeof(s->errs[0]));
+    if (!m)
+        return 0;
+    rc = s->be->ops->map(s->be, s->domid, s->map_pfns, m, false, s->mapped,
+                         s->map_errs, handle_r);
+    for (i = 0; !rc && i < m; i++) {
+        s->pages[s->map_idx[i]] = s->mapped[i];
+        s->errs[s->map_idx[i]] = s->map_errs[i];
+    }
+    return rc;
+}
+
 /*
  * Send @n pages (s->pfns) as one PAGES record: map and encode them, then
  * hand the record to the writer once it has written the previous one.
@@ -330,7 +378,7 @@ static int batch_done(struct sender *s, bool failing)
 static int send_batch(struct sender *s, unsigned n)
 {
     struct batch *b = &s->batch[s->next_batch], *prev;
-    unsigned i, niov = 0;
+    unsigned i, niov = 0, n_mapped = 0;
     void *handle = NULL;
     uint64_t now;
     bool sample;
@@ -340,8 +388,7 @@ static int send_batch(struct sender *s, unsigned n)
     if (rc)
         return fail(s, rc, "cannot read the page types of domain %u",
                     s->domid);
-    rc = s->be->ops->map(s->be, s->domid, s->pfns, n, false, s->pages,
-                         s->errs, &handle);
+    rc = map_batch(s, n, &n_mapped, &handle);
     if (rc)
         return fail(s, rc, "cannot map %u pages of domain %u from pfn 0x%llx",
                     n, s->domid, (unsigned long long)s->pfns[0]);
@@ -359,7 +406,7 @@ static int send_batch(struct sender *s, unsigned n)
         rc = compat_pages(s, b->words, n, b->iov);
         if (rc)
             goto fail;
-        s->be->ops->unmap(s->be, handle, n);
+        s->be->ops->unmap(s->be, handle, n_mapped);
         s->written = s->out.offset;
         s->sum->pages_sent += n;
         s->iter_pages += n;
@@ -413,6 +460,7 @@ static int send_batch(struct sender *s, unsigned n)
     b->iov[2] = (struct iovec){ b->enc, (n + 7) & ~7u };
     b->handle = handle;
     b->n = n;
+    b->n_mapped = n_mapped;
     b->posted = true;
     xm__writer_post(&s->writer, XM_REC_PAGES, b->iov, niov + 3);
     s->next_batch = (s->next_batch + 1) % XM_ENCODER_SLOTS;
@@ -420,7 +468,7 @@ static int send_batch(struct sender *s, unsigned n)
     s->iter_pages += n;
     return 0;
 fail:
-    s->be->ops->unmap(s->be, handle, n);
+    s->be->ops->unmap(s->be, handle, n_mapped);
     return rc;
 }
 

@@ -365,6 +365,45 @@ START_TEST(test_auto_pipeline_overrules_model)
 }
 END_TEST
 
+START_TEST(test_holes_go_as_zero_pages)
+{
+    static const char *const specs[] = { "none", "auto" };
+    static const uint8_t zero[PAGE];
+    uint8_t *src = mixed(), enc[MAXN];
+    uint64_t pfns[MAXN];
+    void *pages[MAXN];
+    struct iovec iov[2 * MAXN + 2];
+    struct guest g;
+    unsigned i, m, niov;
+
+    for (i = 0; i < MAXN; i++)
+        pfns[i] = i;
+    for (m = 0; m < 2; m++) {
+        struct xm_encoder *e = encoder(specs[m], MAXN, 0);
+
+        guest_new(&g, MAXN);
+        memset(g.ram, 0xaa, (size_t)MAXN * PAGE); /* a hole must clear it */
+        for (i = 0; i < MAXN; i++)
+            pages[i] = i % 3 ? (void *)(src + i * PAGE) : NULL;
+        ck_assert_int_eq(xm_encoder_batch(e, 1, pfns, pages, MAXN, false,
+                                          enc, iov, &niov), 0);
+        decode(&g, pfns, MAXN, enc, iov, niov);
+        for (i = 0; i < MAXN; i++) {
+            const uint8_t *want = pages[i] ? pages[i] : (void *)zero;
+
+            ck_assert_msg(!memcmp(g.ram + i * PAGE, want, PAGE),
+                          "%s: pfn %u (encoding %u) differs", specs[m], i,
+                          enc[i]);
+            if (!pages[i])
+                ck_assert_uint_eq(enc[i], m ? XM_ENC_ZERO : XM_ENC_RAW);
+        }
+        xm_encoder_free(e);
+        guest_free(&g);
+    }
+    free(src);
+}
+END_TEST
+
 START_TEST(test_share)
 {
     /* keeps up with what it sends: all of it */
@@ -554,6 +593,7 @@ static Suite *encoder_suite(void)
     tcase_add_test(tc, test_auto_slow_link_zstd);
     tcase_add_test(tc, test_auto_fast_link_raw);
     tcase_add_test(tc, test_auto_pipeline_overrules_model);
+    tcase_add_test(tc, test_holes_go_as_zero_pages);
     tcase_add_test(tc, test_share);
     tcase_add_test(tc, test_pick);
     tcase_add_test(tc, test_auto_partial_batch);
