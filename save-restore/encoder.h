@@ -135,9 +135,10 @@ void xm_encoder_link_sample(struct xm_encoder *e, uint64_t bytes,
 /*
  * Auto: the whole pipeline (map, encode, write, and whatever holds the
  * writer up past the link, such as the receiver) moved @in_bytes of
- * guest pages in @ns, all in batches with (@coded) or without a block
- * codec. The caller samples only runs of one kind: in a pipeline a
- * period holds one batch's write and the next one's encoding.
+ * bulk pages (raw or block-coded, not zero pages or deltas) in @ns, all
+ * in batches with (@coded) or without a block codec. The caller samples
+ * only runs of one kind: in a pipeline a period holds one batch's write
+ * and the next one's encoding.
  */
 void xm_encoder_pipe_sample(struct xm_encoder *e, bool coded,
                             uint64_t in_bytes, uint64_t ns);

@@ -95,6 +95,7 @@ struct sender {
         unsigned n_mapped;              /* of them mapped (not holes) */
         bool posted;                    /* the writer has it */
         bool coded;                     /* it carries a block codec's block */
+        unsigned bulk;                  /* pages raw or in that block */
     } batch[XM_ENCODER_SLOTS];          /* in turn, as the encoder's slots */
     uint64_t pipe_t;                    /* the previous batch was written */
     uint64_t pipe_wire;                 /* and took this many bytes */
@@ -428,12 +429,22 @@ static int send_batch(struct sender *s, unsigned n)
         rc = fail(s, rc, "cannot encode pages of domain %u", s->domid);
         goto fail;
     }
+    /*
+     * What auto compares (xm_encoder_pipe_sample()): the bulk, the pages
+     * sent raw or in a block; zero pages and deltas cost little either
+     * way, and a batch of nothing else would make raw look fast.
+     */
     b->coded = false;
-    for (i = 0; i < n && !b->coded; i++)
-        b->coded = b->enc[i] == XM_ENC_LZ4 || b->enc[i] == XM_ENC_ZSTD;
+    b->bulk = 0;
+    for (i = 0; i < n; i++) {
+        b->coded |= b->enc[i] == XM_ENC_LZ4 || b->enc[i] == XM_ENC_ZSTD;
+        b->bulk += b->enc[i] == XM_ENC_RAW || b->enc[i] == XM_ENC_LZ4 ||
+                   b->enc[i] == XM_ENC_ZSTD;
+    }
     prev = &s->batch[(s->next_batch + XM_ENCODER_SLOTS - 1) %
                      XM_ENCODER_SLOTS];
-    sample = prev->posted && s->pipe_t && prev->coded == b->coded;
+    sample = prev->posted && s->pipe_t && prev->coded == b->coded &&
+             prev->bulk && b->bulk;
     rc = batch_done(s, false);
     if (rc)
         goto fail;
@@ -450,7 +461,7 @@ static int send_batch(struct sender *s, unsigned n)
             ns < s->pipe_wire * 1000000000ull / s->out.bytes_limit)
             ns = s->pipe_wire * 1000000000ull / s->out.bytes_limit;
         xm_encoder_pipe_sample(s->encoder, b->coded,
-                               (uint64_t)prev->n * XM_PAGE_SIZE, ns);
+                               (uint64_t)prev->bulk * XM_PAGE_SIZE, ns);
     }
     s->pipe_t = now;
     memset(b->enc + n, 0, 8);
