@@ -71,7 +71,7 @@ struct sender {
     unsigned cap;                       /* the cap now (0 = none) */
     unsigned cap_orig;                  /* undo: the domain's own cap */
     unsigned throttle;                  /* throttle applied, % */
-    int cap_noted;                      /* NOTE_CAP kept: 1, failed: -1 */
+    int cap_noted;                      /* XM_NOTE_CAP kept: 1, failed: -1 */
     bool renamed;                       /* undo: renamed --migratedaway */
     bool handed_over;                   /* GO was sent */
     char phase[40];                     /* what we were doing, for errors */
@@ -289,6 +289,21 @@ static int compat_records(struct sender *s, const void *recs, size_t len,
                           const char *what);
 
 /*
+ * @ns for @bytes, but never less than a capped stream's cap allows: a
+ * capped stream may take a record at once (its pacing credit), yet the
+ * link still costs the cap, which is what auto must weigh.
+ */
+static uint64_t at_cap(const struct sender *s, uint64_t bytes, uint64_t ns)
+{
+    uint64_t min;
+
+    if (!s->out.bytes_limit)
+        return ns;
+    min = bytes * 1000000000ull / s->out.bytes_limit;
+    return ns < min ? min : ns;
+}
+
+/*
  * Wait for the PAGES record the writer has, if any: unmap its pages,
  * give the encoder the link sample, run the fault points that follow a
  * batch. The stream is ours again afterwards, even on error. @failing:
@@ -311,14 +326,7 @@ static int batch_done(struct sender *s, bool failing)
         return 0;
     if (rc)
         return stream_fail(s, &s->out);
-    /*
-     * A capped stream may take a record at once (its credit): the link
-     * still costs the cap, which is what the encoder must weigh.
-     */
-    if (s->out.bytes_limit &&
-        ns < bytes * 1000000000ull / s->out.bytes_limit)
-        ns = bytes * 1000000000ull / s->out.bytes_limit;
-    xm_encoder_link_sample(s->encoder, bytes, ns);
+    xm_encoder_link_sample(s->encoder, bytes, at_cap(s, bytes, ns));
     s->pipe_wire = bytes;
     if (!s->suspended) {
         char ph[32];
@@ -448,21 +456,12 @@ static int send_batch(struct sender *s, unsigned n)
     rc = batch_done(s, false);
     if (rc)
         goto fail;
-    /*
-     * The pipeline's speed, for auto (xm_encoder_pipe_sample()); on a
-     * capped stream never faster than the cap, whatever the pacing
-     * credit let through at once.
-     */
+    /* the pipeline's speed, for auto (xm_encoder_pipe_sample()) */
     now = xm__now_ns();
-    if (sample) {
-        uint64_t ns = now - s->pipe_t;
-
-        if (s->out.bytes_limit &&
-            ns < s->pipe_wire * 1000000000ull / s->out.bytes_limit)
-            ns = s->pipe_wire * 1000000000ull / s->out.bytes_limit;
+    if (sample)
         xm_encoder_pipe_sample(s->encoder, b->coded,
-                               (uint64_t)prev->bulk * XM_PAGE_SIZE, ns);
-    }
+                               (uint64_t)prev->bulk * XM_PAGE_SIZE,
+                               at_cap(s, s->pipe_wire, now - s->pipe_t));
     s->pipe_t = now;
     memset(b->enc + n, 0, 8);
     b->rp = (struct xm_rec_pages){ .count = n, .iteration = s->iteration };
