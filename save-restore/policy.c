@@ -99,13 +99,39 @@ static uint64_t expected_downtime(const struct xm_policy *pol,
                                   uint64_t dirty_pages)
 {
     unsigned __int128 ps;
+    uint64_t page_ps = pol->page_ps;
 
     if (dirty_pages == 0)
         return 0;
-    if (pol->page_ps == 0)
+    if (page_ps == 0)
         return UINT64_MAX;
-    ps = (unsigned __int128)dirty_pages * pol->page_ps + PS_PER_NS - 1;
+    if (pol->p.max_bandwidth) {
+        /* a page sent again, at the cap (policy.h, rule 2) */
+        uint64_t bpp = pol->redirty_bpp ? pol->redirty_bpp : XM_PAGE_SIZE;
+        uint64_t cap_ps = sat64(((unsigned __int128)bpp * PS_PER_S +
+                                 pol->p.max_bandwidth - 1) /
+                                pol->p.max_bandwidth);
+
+        if (page_ps < cap_ps)
+            page_ps = cap_ps;
+    }
+    ps = (unsigned __int128)dirty_pages * page_ps + PS_PER_NS - 1;
     return sat64(ps / PS_PER_NS);
+}
+
+/*
+ * Rule 3's "settling": the downtime is in the limit, but one more pass
+ * should at least halve it and rule 4 would not stop that pass.
+ */
+static bool settling(const struct xm_policy *pol,
+                     const struct xm_policy_sample *s, uint64_t expected_ns)
+{
+    if ((uint64_t)s->iteration + 2 > pol->p.max_iterations)
+        return false;
+    if (pol->p.max_time_ns && s->elapsed_ns >= pol->p.max_time_ns)
+        return false;
+    return expected_ns > pol->p.downtime_limit_ns / XM_POLICY_SETTLE_DIV &&
+           expected_ns <= s->duration_ns / 2;
 }
 
 static void update_throttle(struct xm_policy *pol,
@@ -160,6 +186,8 @@ void xm_policy_next(struct xm_policy *pol, const struct xm_policy_sample *s,
                               (s->bytes_sent % s->pages_sent != 0);
         if (pol->bytes_per_page == 0)
             pol->bytes_per_page = 1;
+        if (s->iteration > 0)
+            pol->redirty_bpp = pol->bytes_per_page;
     }
     dirty_bytes = sat64((unsigned __int128)s->dirty_pages *
                         pol->bytes_per_page);
@@ -172,8 +200,11 @@ void xm_policy_next(struct xm_policy *pol, const struct xm_policy_sample *s,
     d->expected_downtime_ns = expected_downtime(pol, s->dirty_pages);
 
     if (d->expected_downtime_ns <= pol->p.downtime_limit_ns) {
-        d->action = XM_POLICY_STOP;
-        d->reason = "converged";
+        d->settling = settling(pol, s, d->expected_downtime_ns);
+        if (!d->settling) {
+            d->action = XM_POLICY_STOP;
+            d->reason = "converged";
+        }
     } else if ((uint64_t)s->iteration + 1 >= pol->p.max_iterations) {
         d->action = XM_POLICY_STOP;
         d->reason = "max iterations";

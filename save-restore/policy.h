@@ -27,12 +27,34 @@
  *     nanosecond, saturating at UINT64_MAX. It is 0 when no page is left
  *     and UINT64_MAX while the cost is unknown, so the policy never
  *     claims convergence before it has measured a pass.
+ *     With max_bandwidth set, a page costs at least what the cap allows
+ *     for a page sent again: the wire bytes per page of the last
+ *     iteration after the full pass that sent pages (redirty_bpp), or a
+ *     whole page while there is none. The full pass's own bytes per page
+ *     say nothing about them: its zero and compressible pages are the
+ *     ones a guest leaves alone. On a 100 MiB/s link a text guest's full
+ *     pass compressed 3.4x, the pages its writer rewrote did not
+ *     compress at all, and a final pass predicted at 209 ms took 645 ms.
+ *     Without a cap the wire rate measured is a floor of the link (the
+ *     compressor may have been the slower part), so it is not used.
  *     Reported alongside, not used for the stop: the bandwidth (wire
  *     bytes / wall time of iterations that moved at least
  *     XM_POLICY_MIN_SAMPLE bytes, capped and averaged as above) and
  *     bytes per page (wire bytes / pages, rounded up, at least 1, from
  *     the last iteration that sent pages; the page size before any).
- *  3. Stop ("converged") if expected downtime <= downtime limit.
+ *  3. Stop ("converged") if expected downtime <= downtime limit, unless
+ *     another pass still pays ("settling"): continue while the expected
+ *     downtime is over downtime limit / XM_POLICY_SETTLE_DIV and at most
+ *     half of this iteration's wall time, so that the next pass, which
+ *     sends these dirty pages, should leave at most half as many (the
+ *     guest dirtied this many in twice the time), and rule 4's limits
+ *     would not stop it anyway. Each such pass at least halves the
+ *     downtime for at most the time the final pass would have taken;
+ *     a working set rewritten faster than it is sent (a hot set) fails
+ *     the halving test at once. A settling pass leaves the throttle and
+ *     its count alone. QEMU stops at the first pass under its limit; a
+ *     guest writing 50 MiB/s over 512 MiB then paused for 52 ms where
+ *     one pass more (50 ms) would have left 3.
  *  4. Stop ("max iterations") if i + 1 >= max_iterations (so 0 and 1
  *     both mean: the full pass only), or ("max time") if max_time is set
  *     and elapsed >= max_time. Both reached: "max iterations".
@@ -69,6 +91,7 @@
 
 #define XM_POLICY_MIN_SAMPLE (4u << 20)
 #define XM_POLICY_MIN_PAGES  1024u   /* one full PAGES record */
+#define XM_POLICY_SETTLE_DIV 16u     /* rule 3: downtime worth a pass */
 
 enum xm_policy_action {
     XM_POLICY_CONTINUE, /* iterate again */
@@ -97,6 +120,9 @@ struct xm_policy_decision {
                                      iterations", "max time", "not
                                      converging"), static;
                                      NULL when continuing */
+    bool settling;                /* continuing under rule 3 although
+                                     the expected downtime is in the
+                                     limit */
 };
 
 struct xm_policy {
@@ -105,6 +131,8 @@ struct xm_policy {
                                      measured */
     uint64_t bandwidth;           /* estimate, bytes/s, 0 until measured */
     uint64_t bytes_per_page;      /* wire bytes per page, last measured */
+    uint64_t redirty_bpp;         /* the same, last iteration after the
+                                     full pass that sent pages; 0 before */
     unsigned throttle_pct;        /* in force now */
     unsigned high_count;          /* consecutive iterations over trigger */
     unsigned stuck_count;         /* consecutive ones at throttle_max

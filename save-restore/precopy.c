@@ -727,9 +727,14 @@ static void report_iteration(struct sender *s, uint64_t pages,
     codec_diff(&now, codec0, &it.codec);
 
     LOGD(s->lg, XM_LOG_DEBUG, s->domid,
-         "iteration %u: %llu pages, %llu bytes in %llu ms, %llu dirty",
+         "iteration %u: %llu pages, %llu bytes in %llu ms, %llu dirty, "
+         "expected downtime %.1f ms%s",
          s->iteration, (unsigned long long)pages, (unsigned long long)bytes,
-         (unsigned long long)(ns / 1000000), (unsigned long long)dirty);
+         (unsigned long long)(ns / 1000000), (unsigned long long)dirty,
+         s->last.expected_downtime_ns == UINT64_MAX
+             ? -1.0 : s->last.expected_downtime_ns / 1e6,
+         s->last.settling ? " (in the limit, but another pass should "
+                            "halve it)" : "");
     if (s->hooks && s->hooks->iteration)
         s->hooks->iteration(s->hooks->opaque, &it);
 }
