@@ -6,12 +6,15 @@
  *   domain.c   the domain table; RAM (a memfd), pause/suspend/cap, state
  *   vcpu.c     vCPU threads: heartbeat, workloads, parking, the cap
  *   dirty.c    log-dirty through userfaultfd write-protect
+ *   heap.c     freed guest RAM kept, scrubbed, for the next domain
  *
  * Locking, outermost first:
  *   table lock (domain.c)  the domain table, refcounts
  *   dom->op_lock           one control op at a time per domain
  *   dom->lock              run state shared with the vCPU threads
  *   dirty->lock            sync mode: bitmap + protection changes
+ *   heap lock (heap.c)     the held memfds (taken with none of the above
+ *                          held, or only the table lock's caller's own)
  * A vCPU thread only ever takes dom->lock (and, by faulting, makes the
  * dirty handler take dirty->lock), so holding op_lock while waiting for
  * vCPUs to park cannot deadlock.
@@ -105,7 +108,11 @@ struct sim_domain {
     uint32_t domid;               /* from 1 */
     char name[XM_SIM_NAME_MAX];   /* unique on the host */
     uint64_t nr_pfns;             /* RAM pages */
-    int memfd;                    /* the RAM */
+    int memfd;                    /* the RAM; -1 once given back */
+    uint64_t mem_size;            /* its size: nr_pfns pages or more (a
+                                     memfd from the heap) */
+    unsigned mappers;             /* client connections that mapped it
+                                     (table lock) */
     uint8_t *ram;                 /* simd's MAP_SHARED mapping of it */
     struct xm_sim_config cfg;     /* workload */
     unsigned refs;                /* table's + each op's (table lock) */
@@ -198,5 +205,24 @@ void sim_vcpus_stop(struct sim_domain *dom);
 uint64_t sim_vcpus_cpu_time(struct sim_domain *dom);
 /* Whether the vCPUs must stay parked now (dom->lock held). */
 bool sim_vcpus_must_park(const struct sim_domain *dom);
+
+/* heap.c: freed guest RAM kept for the next domain (xenmig-simd --heap) */
+void sim_heap_init(uint64_t max_bytes);
+/*
+ * A zeroed memfd of at least @bytes from the heap (its size in *@size_r),
+ * waiting for one being scrubbed if that is the only one that fits; -1 if
+ * none fits.
+ */
+int sim_heap_take(uint64_t bytes, uint64_t *size_r);
+/* Take @memfd of @size bytes, which nothing maps any more: kept and
+ * scrubbed if it fits under the limit, else closed. */
+void sim_heap_give(int memfd, uint64_t size);
+uint64_t sim_heap_held(void);
+
+/* A client connection mapped @d's RAM (takes a reference on @d). */
+void sim_domain_mapped(struct sim_domain *d);
+/* ... and closed: the reference goes, and the RAM to the heap if @d is
+ * destroyed and nobody else maps it. */
+void sim_domain_unmapped(struct sim_domain *d);
 
 #endif /* XM_SIM_INTERNAL_H */

@@ -3,7 +3,7 @@
  * the hypervisor does) and answers the toolstack's "hypercalls" on a unix
  * socket (sim-proto.h).
  *
- *   xenmig-simd [--socket PATH] [--pidfile FILE]
+ *   xenmig-simd [--socket PATH] [--pidfile FILE] [--heap MIB]
  *
  * Foreground, logs to stderr. SIGTERM or SIGINT destroys every domain,
  * removes the socket and the pid file, and exits 0.
@@ -37,6 +37,8 @@ struct client {
     bool hello;                   /* version checked */
     unsigned long *bitmap;        /* its shared dirty-bitmap buffer */
     size_t bitmap_size;           /* bytes of it */
+    struct sim_domain **mapped;   /* domains whose RAM it was given */
+    unsigned nr_mapped;
 };
 
 static const char *socket_path;
@@ -102,6 +104,28 @@ static const char *op_name(uint32_t op)
 }
 
 /* An op on one existing domain; dom->op_lock is held. */
+/*
+ * @c is given @d's RAM: its memfd may not go to the heap before @c is
+ * gone (heap.c). Counted once per connection.
+ */
+static int note_mapped(struct client *c, struct sim_domain *d,
+                       struct sim_err *err)
+{
+    struct sim_domain **m;
+    unsigned i;
+
+    for (i = 0; i < c->nr_mapped; i++)
+        if (c->mapped[i] == d)
+            return 0;
+    m = realloc(c->mapped, (c->nr_mapped + 1) * sizeof(*m));
+    if (!m)
+        return sim_fail(err, -ENOMEM, "out of memory");
+    c->mapped = m;
+    c->mapped[c->nr_mapped++] = d;
+    sim_domain_mapped(d);
+    return 0;
+}
+
 static int domain_op(struct client *c, struct sim_domain *d,
                      const struct xm_sim_req *req, const void *payload,
                      struct xm_sim_resp *resp, void *out, size_t out_max,
@@ -142,6 +166,9 @@ static int domain_op(struct client *c, struct sim_domain *d,
                             c->bitmap, req->arg[1], &resp->val[0], err);
         return rc;
     case XM_SIM_OP_MAP:
+        rc = note_mapped(c, d, err);
+        if (rc)
+            return rc;
         *fd_out = fcntl(d->memfd, F_DUPFD_CLOEXEC, 0);
         if (*fd_out < 0)
             return sim_fail(err, -errno, "dup: %s", strerror(errno));
@@ -361,6 +388,9 @@ static void *client_main(void *arg)
 
 out:
     sim_domain_reap(c);
+    while (c->nr_mapped)
+        sim_domain_unmapped(c->mapped[--c->nr_mapped]);
+    free(c->mapped);
     if (c->bitmap)
         munmap(c->bitmap, c->bitmap_size);
     close(c->fd);
@@ -392,9 +422,12 @@ static int claim_path(const char *path)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: xenmig-simd [--socket PATH] [--pidfile FILE]\n"
+    fprintf(f, "usage: xenmig-simd [--socket PATH] [--pidfile FILE] "
+               "[--heap MIB]\n"
                "  a simulated Xen host; default socket $XENMIG_SIM_SOCKET "
                "or " XM_SIM_DEFAULT_SOCKET "\n"
+               "  --heap MIB keeps up to MIB of destroyed domains' RAM, "
+               "scrubbed, for new ones\n"
                "  XENMIG_SIM_DIRTY=sync|async forces a dirty-tracking "
                "mode\n");
 }
@@ -404,11 +437,14 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' },
         { "pidfile", required_argument, NULL, 'p' },
+        { "heap", required_argument, NULL, 'H' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     const char *pidfile = NULL;
+    unsigned long long heap_mib;
+    char *end;
     struct signalfd_siginfo si;
     struct pollfd pfd[2];
     struct client *c;
@@ -422,13 +458,23 @@ int main(int argc, char **argv)
     socket_path = getenv("XENMIG_SIM_SOCKET");
     if (!socket_path || !*socket_path)
         socket_path = XM_SIM_DEFAULT_SOCKET;
-    while ((opt = getopt_long(argc, argv, "s:p:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "s:p:H:h", opts, NULL)) != -1) {
         switch (opt) {
         case 's':
             socket_path = optarg;
             break;
         case 'p':
             pidfile = optarg;
+            break;
+        case 'H':
+            errno = 0;
+            heap_mib = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' ||
+                heap_mib > (UINT64_MAX >> 20)) {
+                sim_log("--heap: \"%s\" is not a size in MiB", optarg);
+                return 2;
+            }
+            sim_heap_init(heap_mib << 20);
             break;
         case 'h':
             usage(stdout);

@@ -7,7 +7,9 @@
  *         (async and sync tracking), idle dirties page 0 only, pause and
  *         suspend really stop the guest, the cap lowers the dirty rate,
  *         state round trip onto a domain made by create(), a domain
- *         made from a memory image holds its bytes (repeated, cut)
+ *         made from a memory image holds its bytes (repeated, cut), the
+ *         heap hands a destroyed domain's RAM on scrubbed and never
+ *         while a client still maps it
  * limits  sizes, vcpu counts, names, caps, holes, several hosts
  * errors  unknown domain, taken name, bad workload, corrupt blobs, bad
  *         memory images, no host
@@ -16,7 +18,9 @@
  * $XENMIG_TEST_VERBOSE=1 shows the library's and simd's messages.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -427,6 +431,113 @@ START_TEST(test_image_fill)
     free(img);
     free(want);
     stop(be);
+}
+END_TEST
+
+/* True if simd holds the RAM memfd first made for domain @name. */
+static bool simd_holds_ram_of(const char *name)
+{
+    char dir[64], path[PATH_MAX + 64], link[PATH_MAX], want[96];
+    struct dirent *e;
+    bool found = false;
+    size_t n;
+    DIR *dp;
+    ssize_t r;
+
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)simd_pid);
+    n = (size_t)snprintf(want, sizeof(want), "/memfd:xenmig-ram-%s", name);
+    dp = opendir(dir);
+    ck_assert(dp);
+    while (!found && (e = readdir(dp))) {
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        r = readlink(path, link, sizeof(link) - 1);
+        if (r <= 0)
+            continue;
+        link[r] = 0;
+        found = strncmp(link, want, n) == 0 &&
+                (link[n] == 0 || link[n] == ' ');
+    }
+    closedir(dp);
+    return found;
+}
+
+/* Lines in @log of the heap keeping RAM. */
+static unsigned heap_lines(const char *log)
+{
+    char line[512];
+    unsigned seen = 0;
+    FILE *f = fopen(log, "r");
+
+    ck_assert(f);
+    while (fgets(line, sizeof(line), f))
+        seen += strstr(line, "heap: keeping") != NULL;
+    fclose(f);
+    return seen;
+}
+
+/* Wait (up to 5 s) until @log has @n such lines. */
+static bool heap_kept(const char *log, unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < 500 && heap_lines(log) < n; i++)
+        msleep(10);
+    return heap_lines(log) >= n;
+}
+
+START_TEST(test_heap)
+{
+    char log[128];
+    struct xm_backend *be = NULL;
+    uint32_t a, b, c, d;
+    uint8_t *mem;
+    uint64_t i;
+
+    snprintf(log, sizeof(log), "/tmp/xenmig-check-sim-%d.log", (int)getpid());
+    simd_pid = start_simd_opts(sock_path, NULL, 64, log);
+    ck_assert_int_eq(xm_backend_open("sim", sock_path, &tlog.lg, &be), 0);
+
+    /* 8 MiB of random RAM that no client mapped: kept when destroyed */
+    a = make(be, "h1", "idle", 1, 2048, XM_SIM_FILL_RANDOM);
+    ck_assert_int_eq(be->ops->destroy(be, a), 0);
+    ck_assert(heap_kept(log, 1));
+    /* a smaller domain gets it, zero but for its heartbeat page */
+    b = make(be, "h2", "idle", 1, 1024, XM_SIM_FILL_ZERO);
+    ck_assert(simd_holds_ram_of("h1"));
+    ck_assert(!simd_holds_ram_of("h2"));
+    mem = ram(be, b, 1024, false);
+    for (i = 1; i < 1024; i++)
+        ck_assert_msg(page_is_zero(mem + i * PAGE), "page %llu not scrubbed",
+                      (unsigned long long)i);
+
+    /* this connection maps it: destroyed, it goes to nobody */
+    ck_assert_int_eq(be->ops->destroy(be, b), 0);
+    c = make(be, "h3", "idle", 1, 1024, XM_SIM_FILL_ZERO);
+    ck_assert(simd_holds_ram_of("h3"));
+    ck_assert(simd_holds_ram_of("h1"));
+    ck_assert_int_eq(be->ops->destroy(be, c), 0);
+    /* once the connection is gone it is kept again, then handed on */
+    xm_backend_close(be);
+    ck_assert(heap_kept(log, 3));
+    ck_assert_int_eq(xm_backend_open("sim", sock_path, &tlog.lg, &be), 0);
+    d = make(be, "h4", "idle", 1, 2048, XM_SIM_FILL_ZERO);
+    ck_assert(simd_holds_ram_of("h1"));
+    ck_assert(!simd_holds_ram_of("h4"));
+    mem = ram(be, d, 2048, false);
+    for (i = 1; i < 2048; i++)
+        ck_assert(page_is_zero(mem + i * PAGE));
+
+    /* more than --heap allows is given back to the kernel */
+    ck_assert_int_eq(be->ops->destroy(be, d), 0);
+    xm_backend_close(be);
+    ck_assert(heap_kept(log, 4));
+    ck_assert_int_eq(xm_backend_open("sim", sock_path, &tlog.lg, &be), 0);
+    a = make(be, "big", "idle", 1, 80 * 256, XM_SIM_FILL_ZERO);
+    ck_assert(simd_holds_ram_of("big"));
+    ck_assert_int_eq(be->ops->destroy(be, a), 0);
+    stop(be);
+    ck_assert_uint_eq(heap_lines(log), 4);
+    unlink(log);
 }
 END_TEST
 
@@ -949,6 +1060,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_cap_lowers_dirty_rate);
     tcase_add_test(tc, test_state_round_trip);
     tcase_add_test(tc, test_image_fill);
+    tcase_add_test(tc, test_heap);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");

@@ -54,26 +54,37 @@ static void msleep(unsigned ms)
         ;
 }
 
-/* Start simd on @path with XENMIG_SIM_DIRTY=@mode (NULL: its choice). */
-static pid_t start_simd_at(const char *path, const char *mode)
+/*
+ * Start simd on @path with XENMIG_SIM_DIRTY=@mode (NULL: its choice),
+ * --heap @heap_mib if not 0, its messages to @log if not NULL.
+ */
+static pid_t start_simd_opts(const char *path, const char *mode,
+                             unsigned heap_mib, const char *log)
 {
     const char *exe = getenv("XENMIG_SIMD");
     struct xm_backend *be = NULL;
     struct xm_logger quiet = { NULL, XM_LOG_ERROR };
+    char heap[16];
     pid_t pid;
     int i;
 
     if (!exe)
         exe = "sim/xenmig-simd";
+    snprintf(heap, sizeof(heap), "%u", heap_mib);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         if (mode)
             setenv("XENMIG_SIM_DIRTY", mode, 1);
-        if (!getenv("XENMIG_TEST_VERBOSE") &&
+        if (log && !freopen(log, "w", stderr))
+            _exit(126);
+        if (!log && !getenv("XENMIG_TEST_VERBOSE") &&
             !freopen("/dev/null", "w", stderr))
             _exit(126);
-        execl(exe, exe, "--socket", path, (char *)NULL);
+        if (heap_mib)
+            execl(exe, exe, "--socket", path, "--heap", heap, (char *)NULL);
+        else
+            execl(exe, exe, "--socket", path, (char *)NULL);
         _exit(127);
     }
     for (i = 0; i < 500; i++) {
@@ -89,6 +100,11 @@ static pid_t start_simd_at(const char *path, const char *mode)
     kill(pid, SIGKILL);
     ck_abort_msg("%s did not come up on %s", exe, path);
     return -1;
+}
+
+static pid_t start_simd_at(const char *path, const char *mode)
+{
+    return start_simd_opts(path, mode, 0, NULL);
 }
 
 /* Stop it by PID and check it shut down cleanly. */
