@@ -226,7 +226,18 @@ static void domain_free(struct sim_domain *d)
     free(d);
 }
 
-/* Fresh RAM for @d from the kernel: a memfd of its nr_pfns pages. */
+static const char *ram_dir;       /* sim_domain_ram_dir() */
+
+void sim_domain_ram_dir(const char *dir)
+{
+    ram_dir = dir;
+}
+
+/*
+ * Fresh RAM for @d from the kernel: a memfd of its nr_pfns pages, or an
+ * unnamed file in ram_dir (--ram-dir: a tmpfs mounted with huge=always
+ * backs guest RAM with 2 MiB pages, as Xen gives a guest superpages).
+ */
 static int new_ram(struct sim_domain *d, struct sim_err *err)
 {
     uint64_t len = d->nr_pfns * PAGE;
@@ -245,9 +256,18 @@ static int new_ram(struct sim_domain *d, struct sim_err *err)
                         (unsigned long long)(d->nr_pfns >> 8),
                         (unsigned long long)(mem_available() >> 20));
     snprintf(memname, sizeof(memname), "xenmig-ram-%s", d->name);
-    d->memfd = memfd_create(memname, MFD_CLOEXEC);
-    if (d->memfd < 0)
-        return sim_fail(err, -errno, "memfd_create: %s", strerror(errno));
+    if (ram_dir) {
+        d->memfd = open(ram_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (d->memfd < 0)
+            return sim_fail(err, -errno,
+                            "cannot make guest RAM in \"%s\": %s", ram_dir,
+                            strerror(errno));
+    } else {
+        d->memfd = memfd_create(memname, MFD_CLOEXEC);
+        if (d->memfd < 0)
+            return sim_fail(err, -errno, "memfd_create: %s",
+                            strerror(errno));
+    }
     d->mem_size = len;
     if (ftruncate(d->memfd, (off_t)len) < 0)
         return sim_fail(err, -errno, "cannot size guest RAM to %llu pages: %s",

@@ -206,6 +206,9 @@ uint64_t sim_vcpus_cpu_time(struct sim_domain *dom);
 /* Whether the vCPUs must stay parked now (dom->lock held). */
 bool sim_vcpus_must_park(const struct sim_domain *dom);
 
+/* New domains' RAM as files in @dir, not memfds (xenmig-simd --ram-dir) */
+void sim_domain_ram_dir(const char *dir);
+
 /* heap.c: freed guest RAM kept for the next domain (xenmig-simd --heap) */
 void sim_heap_init(uint64_t max_bytes);
 /*

@@ -4,6 +4,7 @@
  * socket (sim-proto.h).
  *
  *   xenmig-simd [--socket PATH] [--pidfile FILE] [--heap MIB]
+ *               [--ram-dir DIR]
  *
  * Foreground, logs to stderr. SIGTERM or SIGINT destroys every domain,
  * removes the socket and the pid file, and exits 0.
@@ -423,11 +424,13 @@ static int claim_path(const char *path)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: xenmig-simd [--socket PATH] [--pidfile FILE] "
-               "[--heap MIB]\n"
+               "[--heap MIB] [--ram-dir DIR]\n"
                "  a simulated Xen host; default socket $XENMIG_SIM_SOCKET "
                "or " XM_SIM_DEFAULT_SOCKET "\n"
                "  --heap MIB keeps up to MIB of destroyed domains' RAM, "
                "scrubbed, for new ones\n"
+               "  --ram-dir DIR makes guest RAM files in DIR (a tmpfs "
+               "mounted with huge=always: 2 MiB pages)\n"
                "  XENMIG_SIM_DIRTY=sync|async forces a dirty-tracking "
                "mode\n");
 }
@@ -438,6 +441,7 @@ int main(int argc, char **argv)
         { "socket", required_argument, NULL, 's' },
         { "pidfile", required_argument, NULL, 'p' },
         { "heap", required_argument, NULL, 'H' },
+        { "ram-dir", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -458,13 +462,16 @@ int main(int argc, char **argv)
     socket_path = getenv("XENMIG_SIM_SOCKET");
     if (!socket_path || !*socket_path)
         socket_path = XM_SIM_DEFAULT_SOCKET;
-    while ((opt = getopt_long(argc, argv, "s:p:H:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "s:p:H:R:h", opts, NULL)) != -1) {
         switch (opt) {
         case 's':
             socket_path = optarg;
             break;
         case 'p':
             pidfile = optarg;
+            break;
+        case 'R':
+            sim_domain_ram_dir(optarg);
             break;
         case 'H':
             errno = 0;

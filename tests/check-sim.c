@@ -4,7 +4,8 @@
  * socket for each test (fork/exec) and stopped by PID with SIGTERM.
  *
  * core    create/list/info/destroy, fills, no write lost by log-dirty
- *         (async and sync tracking), idle dirties page 0 only, pause and
+ *         (async and sync tracking; RAM on 2 MiB pages in a huge=always
+ *         tmpfs, --ram-dir), idle dirties page 0 only, pause and
  *         suspend really stop the guest, the cap lowers the dirty rate,
  *         state round trip onto a domain made by create(), a domain
  *         made from a memory image holds its bytes (repeated, cut), the
@@ -12,7 +13,7 @@
  *         while a client still maps it
  * limits  sizes, vcpu counts, names, caps, holes, several hosts
  * errors  unknown domain, taken name, bad workload, corrupt blobs, bad
- *         memory images, no host
+ *         memory images, no host, a --ram-dir that does not exist
  *
  * $XENMIG_SIMD overrides the daemon's path (default sim/xenmig-simd);
  * $XENMIG_TEST_VERBOSE=1 shows the library's and simd's messages.
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +43,16 @@
 static struct test_logger tlog;
 static pid_t simd_pid = -1;
 static char sock_path[108];
+
+static struct xm_backend *start_opts(const char *mode,
+                                     const char *const *opts)
+{
+    struct xm_backend *be = NULL;
+
+    simd_pid = start_simd_opts(sock_path, mode, opts, NULL);
+    ck_assert_int_eq(xm_backend_open("sim", sock_path, &tlog.lg, &be), 0);
+    return be;
+}
 
 static struct xm_backend *start(const char *mode)
 {
@@ -227,10 +239,11 @@ END_TEST
  * and a last round. Any write the tracking missed leaves the shadow
  * different from RAM.
  */
-static void no_lost_writes(const char *mode)
+static void no_lost_writes(const char *mode, const char *ram_dir)
 {
+    const char *const opts[] = { "--ram-dir", ram_dir, NULL };
     const uint64_t pages = 16384; /* 64 MiB */
-    struct xm_backend *be = start(mode);
+    struct xm_backend *be = start_opts(mode, ram_dir ? opts : NULL);
     unsigned long *bm = calloc(pages / BPL, sizeof(long));
     uint8_t *shadow = malloc(pages * PAGE);
     uint64_t dirty, total_dirty = 0, pfn, bad = 0, first_bad = 0;
@@ -286,13 +299,53 @@ static void no_lost_writes(const char *mode)
 
 START_TEST(test_no_lost_writes_async)
 {
-    no_lost_writes("async");
+    no_lost_writes("async", NULL);
 }
 END_TEST
 
 START_TEST(test_no_lost_writes_sync)
 {
-    no_lost_writes("sync");
+    no_lost_writes("sync", NULL);
+}
+END_TEST
+
+/*
+ * Guest RAM in a tmpfs mounted with huge=always (--ram-dir): 2 MiB
+ * pages under 4 KiB tracking. Not root: /dev/shm, the option alone.
+ */
+START_TEST(test_no_lost_writes_huge)
+{
+    char dir[] = "/tmp/xenmig-check-sim-huge.XXXXXX";
+    bool mounted;
+
+    ck_assert(mkdtemp(dir));
+    mounted = mount("xenmig-check", dir, "tmpfs", 0,
+                    "huge=always,size=256m") == 0;
+    ck_assert_msg(mounted || errno == EPERM, "mount tmpfs: %s",
+                  strerror(errno));
+    no_lost_writes("async", mounted ? dir : "/dev/shm");
+    if (mounted)
+        ck_assert_int_eq(umount(dir), 0);
+    rmdir(dir);
+}
+END_TEST
+
+/* A --ram-dir that cannot hold guest RAM: the create says why. */
+START_TEST(test_bad_ram_dir)
+{
+    const char *const opts[] = { "--ram-dir", "/nonexistent/xenmig", NULL };
+    struct xm_backend *be = start_opts(NULL, opts);
+    struct xm_sim_config cfg;
+    uint32_t domid;
+
+    xm_sim_config_init(&cfg);
+    ck_assert_int_eq(xm_sim_domain_create(be, "d", &cfg, 64,
+                                          XM_SIM_FILL_ZERO, &domid),
+                     -ENOENT);
+    ck_assert_msg(strstr(tlog.last, "cannot make guest RAM in "
+                                    "\"/nonexistent/xenmig\""),
+                  "%s", tlog.last);
+    stop(be);
 }
 END_TEST
 
@@ -490,11 +543,12 @@ START_TEST(test_heap)
     char log[128];
     struct xm_backend *be = NULL;
     uint32_t a, b, c, d;
+    static const char *const opts[] = { "--heap", "64", NULL };
     uint8_t *mem;
     uint64_t i;
 
     snprintf(log, sizeof(log), "/tmp/xenmig-check-sim-%d.log", (int)getpid());
-    simd_pid = start_simd_opts(sock_path, NULL, 64, log);
+    simd_pid = start_simd_opts(sock_path, NULL, opts, log);
     ck_assert_int_eq(xm_backend_open("sim", sock_path, &tlog.lg, &be), 0);
 
     /* 8 MiB of random RAM that no client mapped: kept when destroyed */
@@ -1055,6 +1109,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_create_list_info_destroy);
     tcase_add_test(tc, test_no_lost_writes_async);
     tcase_add_test(tc, test_no_lost_writes_sync);
+    tcase_add_test(tc, test_no_lost_writes_huge);
     tcase_add_test(tc, test_idle_only_page0);
     tcase_add_test(tc, test_pause_stops_guest);
     tcase_add_test(tc, test_cap_lowers_dirty_rate);
@@ -1078,6 +1133,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_corrupt_state);
     tcase_add_test(tc, test_bad_image);
     tcase_add_test(tc, test_no_host);
+    tcase_add_test(tc, test_bad_ram_dir);
     suite_add_tcase(s, tc);
     return s;
 }

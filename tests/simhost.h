@@ -56,21 +56,27 @@ static void msleep(unsigned ms)
 
 /*
  * Start simd on @path with XENMIG_SIM_DIRTY=@mode (NULL: its choice),
- * --heap @heap_mib if not 0, its messages to @log if not NULL.
+ * the options in @opts (NULL-terminated, up to 6; may be NULL), its
+ * messages to @log if not NULL.
  */
 static pid_t start_simd_opts(const char *path, const char *mode,
-                             unsigned heap_mib, const char *log)
+                             const char *const *opts, const char *log)
 {
     const char *exe = getenv("XENMIG_SIMD");
     struct xm_backend *be = NULL;
     struct xm_logger quiet = { NULL, XM_LOG_ERROR };
-    char heap[16];
+    const char *argv[10] = { NULL, "--socket", NULL };
     pid_t pid;
     int i;
 
     if (!exe)
         exe = "sim/xenmig-simd";
-    snprintf(heap, sizeof(heap), "%u", heap_mib);
+    argv[0] = exe;
+    argv[2] = path;
+    for (i = 0; opts && opts[i]; i++) {
+        ck_assert_int_lt(i, 6);
+        argv[3 + i] = opts[i];
+    }
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -81,10 +87,7 @@ static pid_t start_simd_opts(const char *path, const char *mode,
         if (!log && !getenv("XENMIG_TEST_VERBOSE") &&
             !freopen("/dev/null", "w", stderr))
             _exit(126);
-        if (heap_mib)
-            execl(exe, exe, "--socket", path, "--heap", heap, (char *)NULL);
-        else
-            execl(exe, exe, "--socket", path, (char *)NULL);
+        execv(exe, (char *const *)argv);
         _exit(127);
     }
     for (i = 0; i < 500; i++) {
