@@ -4,17 +4,29 @@ files in bench/out/ (python3 standard library only).
 
   report.py xenmig OUT MEMCPY TCP FRESH FRESHPW DESC NAME...
       the sim migrations over loopback: one row per NAME.json
-  report.py qemu OUT MEMCPY TCP MIB BW WSET PREFIX DESC WORKLOADS MODES
+  report.py qemu OUT MEMCPY TCP MIB BW WSET PREFIX DESC WORKLOADS MODES [SINCE]
       QEMU's migration next to xenmig's: for each workload in WORKLOADS
       (idle u50 u500), PREFIX-xenmig-WL-{auto,none}.json and
-      PREFIX-qemu-WL-MODE.json for each MODE (MODES: "idle:m1,m2 u50:...")
+      PREFIX-qemu-WL-MODE.json for each MODE (MODES: "idle:m1,m2 u50:...");
+      u500m in WORKLOADS: PREFIX-xenmig-u500m-auto.json, xenmig at the
+      rate QEMU's u500 guests reached (matched-rate), shown with it
+  report.py matched-rate OUT PREFIX SINCE
+      that rate: the mean of guest_dirty_mib_s_before over this run's
+      (files modified at or after SINCE) completed and verified
+      PREFIX-qemu-u500-*.json, in whole MiB/s; prints it, or says on
+      stderr why there is none and exits 1
   report.py image OUT IMG
       issue 3's codec table and goals (codecbench-image.txt and the
       image4g-{auto,none} migrations)
   report.py issue6 OUT TCP SINCE MIB LIMIT_MS
       issue 6's goals as MET / NOT MET, from the files of this run only
       (modified at or after SINCE, seconds since the epoch): the idle
-      rows of the loopback table, and the PREFIX "q" QEMU comparison
+      rows of the loopback table, and the PREFIX "q" QEMU comparison,
+      where both engines move the same bytes: the sim guest starts from
+      the QEMU guest's RAM captured in the same run. The u500 bytes goal
+      takes xenmig's row at the rate QEMU's guests reached (u500m),
+      since a TCG guest does not write the 500 MiB/s asked; the bounded
+      downtime goal keeps xenmig's 500 MiB/s row, the issue's workload
 
 A QEMU row counts only when its migration completed and both sides' RAM
 matched (migrate.py); a run that broke is printed as BROKEN, one that
@@ -117,18 +129,62 @@ def cmd_xenmig(out, memcpy, tcp, fresh, freshpw, desc, *names):
               f"{s['throttle_max']}%", xm_ram(s), f"{xm_ram(s) / secs / fresh:.0%}")
 
 
-def cmd_qemu(out, memcpy, tcp, mib, bw, wset, pre, desc, workloads, modes):
+def matched_rate(out, pre, since):
+    """(MiB/s, None): the mean rate the guests of this run's completed,
+    verified PREFIX-qemu-u500-* rows wrote before their migration,
+    rounded; (None, why) when there is none."""
+    p = f"{pre}-qemu-u500-"
+    rates = []
+    for f in sorted(os.listdir(out)):
+        if f.startswith(p) and f.endswith(".json"):
+            s = load(f"{out}/{f}", since)
+            if q_ok(s) and s.get("guest_dirty_mib_s_before"):
+                rates.append(s["guest_dirty_mib_s_before"])
+    if not rates:
+        return None, (f"no completed and verified {p}* row with its guest's "
+                      f"rate in this run")
+    rate = round(sum(rates) / len(rates))
+    if rate < 1:
+        return None, f"the guests of {p}* wrote under 1 MiB/s"
+    return rate, None
+
+
+def cmd_matched_rate(out, pre, since):
+    rate, why = matched_rate(out, pre, float(since))
+    if rate is None:
+        sys.exit(why)
+    print(rate)
+
+
+def cmd_qemu(out, memcpy, tcp, mib, bw, wset, pre, desc, workloads, modes,
+             since="0"):
     modes = dict(w.split(":") for w in modes.split())
+    since = float(since)
     print(f"memcpy {float(memcpy) / 1e9:.2f} GB/s, loopback TCP {float(tcp) / 1e9:.2f} GB/s (same run)")
+    matched = (f"; u500m: xenmig at the MiB/s (n) QEMU's u500 guests reached "
+               f"(their mean)" if "u500m" in workloads.split() else "")
     print(f"{mib} MiB guests, downtime limit 300 ms, bandwidth cap {bw} MiB/s; "
-          f"u50, u500: 50 and 500 MiB/s of whole-page writes over {wset} MiB "
-          f"(this table: {workloads})")
+          f"u50, u500: 50 and 500 MiB/s of whole-page writes over {wset} MiB"
+          f"{matched} (this table: {workloads})")
     print(desc)
     print("QEMU's throttle: auto-converge's CPU throttle at its highest; (n) after a "
           "QEMU row: the MiB/s its guest reported writing before the migration")
     t = Table(float(memcpy), float(tcp), 38, "RAM ok")
     t.header()
     for wl in workloads.split():
+        if wl == "u500m":
+            name = f"{pre}-xenmig-u500m-auto"
+            rate, why = matched_rate(out, pre, since)
+            s = load(f"{out}/{name}.json", since)
+            if rate is None:
+                t.note("xenmig-u500m-auto", f"skipped: {why}")
+            elif not s:
+                t.note(f"xenmig-u500m-auto ({rate})", "missing")
+            else:
+                t.row(f"xenmig-u500m-auto ({rate})", xm_secs(s), s["downtime_ms"],
+                      s["bytes"], s["iterations"], f"{s['throttle_max']}%",
+                      xm_ram(s), "yes" if s.get("verified") else "no")
+            continue
         for c in ("auto", "none"):
             name = f"{pre}-xenmig-{wl}-{c}"
             s = load(f"{out}/{name}.json")
@@ -138,7 +194,7 @@ def cmd_qemu(out, memcpy, tcp, mib, bw, wset, pre, desc, workloads, modes):
             t.row(f"xenmig-{wl}-{c}", xm_secs(s), s["downtime_ms"], s["bytes"],
                   s["iterations"], f"{s['throttle_max']}%", xm_ram(s),
                   "yes" if s.get("verified") else "no")
-        for m in modes.get(wl, "").split(","):
+        for m in filter(None, modes.get(wl, "").split(",")):
             name = f"qemu-{wl}-{m}"
             s = load(f"{out}/{pre}-{name}.json")
             rate = s and s.get("guest_dirty_mib_s_before")
@@ -209,7 +265,7 @@ def cmd_image(out, img):
 
 
 def xm_text(name, s):
-    return (f"{name} {xm_secs(s):.2f} s, downtime {s['downtime_ms']:.0f} ms, "
+    return (f"{name} {xm_secs(s):.2f} s, downtime {s['downtime_ms']:.1f} ms, "
             f"{s['bytes'] / MIB:.0f} MiB, throttle {s['throttle_max']}%")
 
 
@@ -279,23 +335,33 @@ def cmd_issue6(out, tcp, since, mib, limit):
     q5 = qemu_rows("u500")
     if not x5:
         unjudged(f"u500: no xenmig row in the {what} of this run")
-        return
-    others = "; ".join(q_text(f"QEMU {m}", s) for m, s in q5.items()
-                       if q_ok(s) or q_unfinished(s)) or "no QEMU u500 rows"
-    goal(f"u500 completes with bounded downtime: {xm_text('xenmig auto', x5)}, limit "
-         f"{limit:.0f} ms ({others})", x5["downtime_ms"] <= limit)
+    else:
+        others = "; ".join(q_text(f"QEMU {m}", s) for m, s in q5.items()
+                           if q_ok(s) or q_unfinished(s)) or "no QEMU u500 rows"
+        goal(f"u500 completes with bounded downtime: {xm_text('xenmig auto', x5)}, limit "
+             f"{limit:.0f} ms ({others})", x5["downtime_ms"] <= limit)
+    # Bytes: like against like. QEMU's TCG guest writes well under the
+    # 500 MiB/s asked, so xenmig's row at the rate it did reach.
     xb = {m: s for m, s in q5.items() if m.startswith("xbzrle") and (q_ok(s) or q_unfinished(s))}
+    rate, why = matched_rate(out, "q", since)
+    xm = load(f"{out}/q-xenmig-u500m-auto.json", since)
     if not xb:
         unjudged("u500 bytes against QEMU's xbzrle: no xbzrle row in this run")
-    for m, s in xb.items():
-        state = "its bytes until cancelled" if q_unfinished(s) else "completed"
-        goal(f"u500 bytes: xenmig auto {x5['bytes'] / MIB:.0f} MiB, QEMU {m} {q_sent(s) / MIB:.0f} MiB "
-             f"({state}): {x5['bytes'] / q_sent(s):.2f}x, goal < 1x", x5["bytes"] < q_sent(s))
+    elif rate is None or not xm:
+        unjudged(f"u500 bytes against QEMU's xbzrle: no xenmig row at the rate "
+                 f"QEMU's guests reached in this run ({why or 'q-xenmig-u500m-auto missing'})")
+    else:
+        for m, s in xb.items():
+            state = "its bytes until cancelled" if q_unfinished(s) else "completed"
+            goal(f"u500 bytes at the {rate} MiB/s QEMU's u500 guests reached (their mean): "
+                 f"{xm_text('xenmig auto', xm)}; QEMU {m} {q_sent(s) / MIB:.0f} MiB "
+                 f"({state}): {xm['bytes'] / q_sent(s):.2f}x, goal < 1x",
+                 xm["bytes"] < q_sent(s))
 
 
 if __name__ == "__main__":
     cmds = {"xenmig": cmd_xenmig, "qemu": cmd_qemu, "image": cmd_image,
-            "issue6": cmd_issue6}
+            "issue6": cmd_issue6, "matched-rate": cmd_matched_rate}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

@@ -25,7 +25,11 @@ Two commands (python3 standard library only):
                      [--out FILE]
       boots the guest, lets the workload run N seconds, stops it and
       pmemsaves its RAM to bench/out/qemu/ram-<...>.img (a corpus for the
-      codecs, and an image a sim domain can start from).
+      codecs, and an image a sim domain can start from). N counts from
+      the guest's ready marker, which dirty.c prints once its whole
+      working set is written. bench/run.sh captures the QEMU
+      comparison's idle guest this way every run, so the sim guests
+      start from the bytes QEMU moves.
 
   Both take --initrd FILE --corpus N: boot bench/make-corpus.sh's
   initramfs, whose /init first builds the corpus workload (N copies of
@@ -449,6 +453,7 @@ def capture(args, work):
            "wset_mib": args.wset, "seconds": args.seconds, "image": out,
            "corpus": args.corpus}
     g = None
+    t0 = time.monotonic()
     try:
         g = Guest(work, "capture", args.ram_kib, args.rate, args.wset,
                   initrd=args.initrd, corpus=args.corpus)
@@ -464,6 +469,8 @@ def capture(args, work):
         shutil.move(part, out)
         res["sha256"] = file_hash(out)
         res["ok"] = True
+        # boot, ready marker, --seconds, pmemsave: run.sh's cost per run
+        res["elapsed_s"] = round(time.monotonic() - t0, 2)
     except (RunError, OSError, ValueError, KeyError) as e:
         res["ok"] = False
         res["error"] = str(e)
