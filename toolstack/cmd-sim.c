@@ -53,12 +53,15 @@ int main_sim_host(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' },
         { "pidfile", required_argument, NULL, 'p' },
+        { "heap", required_argument, NULL, 'H' },
+        { "ram-dir", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *sock = globals.sim_socket, *pidfile = NULL;
+    const char *sock = globals.sim_socket, *pidfile = NULL, *heap = NULL;
+    const char *ram_dir = NULL;
     char path[PATH_MAX];
-    const char *args[8];
+    const char *args[12];
     int opt, n = 0;
 
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -66,6 +69,10 @@ int main_sim_host(int argc, char **argv)
             sock = optarg;
         } else if (opt == 'p') {
             pidfile = optarg;
+        } else if (opt == 'H') {
+            heap = optarg;   /* xenmig-simd checks it */
+        } else if (opt == 'R') {
+            ram_dir = optarg;
         } else if (opt == 'h') {
             cmd_usage(cmd_find("sim-host"), true);
             return 0;
@@ -86,6 +93,14 @@ int main_sim_host(int argc, char **argv)
     if (pidfile) {
         args[n++] = "--pidfile";
         args[n++] = pidfile;
+    }
+    if (heap) {
+        args[n++] = "--heap";
+        args[n++] = heap;
+    }
+    if (ram_dir) {
+        args[n++] = "--ram-dir";
+        args[n++] = ram_dir;
     }
     args[n] = NULL;
     execvp(args[0], (char *const *)args);

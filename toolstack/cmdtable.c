@@ -83,9 +83,11 @@ const struct cmd_spec cmd_table[] = {
       "" },
     { "sim-host", main_sim_host,
       "run a simulated hypervisor host (xenmig-simd) in the foreground",
-      "[--socket PATH] [--pidfile FILE]",
+      "[--socket PATH] [--pidfile FILE] [--heap MIB] [--ram-dir DIR]",
       "  --socket PATH           the host's control socket (default: --sim-socket, $XENMIG_SIM_SOCKET or /run/xenmig/sim.sock)\n"
-      "  --pidfile FILE          write the host's process id to FILE\n" },
+      "  --pidfile FILE          write the host's process id to FILE\n"
+      "  --heap MIB              keep up to MIB of destroyed domains' RAM, scrubbed, for the next ones (0)\n"
+      "  --ram-dir DIR           make guest RAM as files in DIR, e.g. a tmpfs mounted with huge=always (2 MiB pages); default: memfds\n" },
     { "sim-create", main_sim_create,
       "create a simulated domain running a memory workload",
       "[-m MIB] [--vcpus N] [-w SPEC] [--write-bytes N] [--fill KIND] [--image FILE] [--cap PCT] [--paused] NAME",
