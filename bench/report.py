@@ -281,18 +281,23 @@ def cmd_issue6(out, tcp, since, mib, limit):
     tcp, since, limit = float(tcp), float(since), float(limit)
     print("issue 6 goals (ratios from this run):")
 
-    # Idle at 80% of loopback TCP: the uncapped loopback table
+    # Idle at 80% of loopback TCP: the uncapped loopback table, the
+    # fastest of each idle row's three runs against the best of three
+    # TCP runs (both swing from one second to the next on these VMs)
     for size in ("1g", "4g"):
-        rows = [(c, load(f"{out}/{size}-idle-{c}.json", since)) for c in ("auto", "none")]
+        rows = [(f"{c}{r}", load(f"{out}/{size}-idle-{c}{r}.json", since))
+                for c in ("auto", "none") for r in ("", "-r2", "-r3")]
         rows = [(c, s) for c, s in rows if s]
         if not rows:
             unjudged(f"idle {size} at 80% of loopback TCP: no {size}-idle rows in this run")
             continue
         c, s = max(rows, key=lambda r: xm_ram(r[1]) / xm_secs(r[1]))
         share = xm_ram(s) / xm_secs(s) / tcp
+        runs = ", ".join(f"{xm_secs(r):.2f}" for _, r in rows)
         goal(f"idle {size} guest moved at {xm_ram(s) / xm_secs(s) / 1e9:.2f} GB/s of RAM "
-             f"(compression {c}, the faster of auto and off) = {share:.0%} of loopback TCP "
-             f"({tcp / 1e9:.2f} GB/s), goal >= 80%", share >= 0.8)
+             f"(the fastest of {len(rows)} runs, compression auto and off: {runs} s; "
+             f"this one {c}) = {share:.0%} of loopback TCP "
+             f"({tcp / 1e9:.2f} GB/s, the best of its runs), goal >= 80%", share >= 0.8)
 
     # The rest: xenmig's rows of the QEMU comparison against QEMU's
     def qemu_rows(wl):

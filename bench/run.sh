@@ -64,7 +64,16 @@ val() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
 echo "== physical limits"
 bench/membench > "$OUT/membench.txt" || exit 1
-bench/tcpbench -t 3 > "$OUT/tcpbench.txt" || exit 1
+# One loopback stream swings between 2.7 and 4.9 GB/s from one second to
+# the next on these VMs (where the scheduler puts its two threads): the
+# limit is the best of five.
+: > "$OUT/tcpbench.txt"
+for i in 1 2 3 4 5; do
+    bench/tcpbench -t 1 | sed "s/^tcp_/run${i}_tcp_/" >> "$OUT/tcpbench.txt" || exit 1
+done
+awk '/_tcp_loopback_bytes_per_s/ { if ($2 > m) m = $2 }
+     END { print "tcp_loopback_bytes_per_s", m, "B/s (best of 5)" }' \
+    "$OUT/tcpbench.txt" >> "$OUT/tcpbench.txt"
 cat "$OUT/membench.txt" "$OUT/tcpbench.txt"
 memcpy=$(awk '/^memcpy/ { print $2; exit }' "$OUT/membench.txt")
 fresh=$(awk '/^fresh_shmem_write/ { print $2; exit }' "$OUT/membench.txt")
@@ -157,6 +166,12 @@ matrix()
         for c in $cs; do
             run "$sz-$w-$c" "$mmib" random "$spec" --compress "$c"
             ROWS="$ROWS $sz-$w-$c"
+            # the idle rows are issue 6's throughput goal, set against
+            # the best of five TCP runs: they get three runs each
+            if [ "$w" = idle ]; then
+                run "$sz-$w-$c-r2" "$mmib" random "$spec" --compress "$c"
+                run "$sz-$w-$c-r3" "$mmib" random "$spec" --compress "$c"
+            fi
         done
     done
 }
