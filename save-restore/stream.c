@@ -24,6 +24,7 @@
 #include <byteswap.h>
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +118,7 @@ void xm_stream_init(struct xm_stream *s, int fd, const char *name)
 {
     memset(s, 0, sizeof(*s));
     s->fd = fd;
+    s->nb_fd = -1;
     s->name = name ? name : "stream";
 }
 
@@ -128,6 +131,9 @@ void xm_stream_dispose(struct xm_stream *s)
     s->rec = NULL;
     s->rec_size = 0;
     s->in_record = false;
+    if (s->nb_fd >= 0)
+        close(s->nb_fd);
+    s->nb_fd = -1;
 }
 
 /*
@@ -209,12 +215,31 @@ static unsigned cursor_batch(const struct cursor *c, struct iovec *batch)
 /* ---- writing ---------------------------------------------------------- */
 
 /*
+ * A pipe @fd opened again with O_NONBLOCK: a new open file description,
+ * so the flag does not reach whoever shares @fd's (a shell's pipe on
+ * stdout). -1 if @fd is not a pipe or cannot be reopened.
+ */
+static int reopen_nonblocking(int fd)
+{
+    char path[40];
+    struct stat st;
+
+    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+        return -1;
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    return open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+/*
  * One write of @batch. With a timeout, a socket is written without
  * blocking (MSG_DONTWAIT on this call, the fd's flags untouched): poll()
  * says POLLOUT once a third of the send buffer is free, and a blocking
  * writev() then waits until all of the batch went, so a peer that stops
  * taking data (a link gone down) would hold it past the timeout, until
- * TCP gives up many minutes later. Other fds (pipes) block as before.
+ * TCP gives up many minutes later. A pipe (ssh's stdin, for -s) has the
+ * same problem: POLLOUT means one free slot, and writev() waits for
+ * room for all of the batch; it is written through a non-blocking
+ * reopening of itself. Anything else blocks as before.
  */
 static ssize_t write_some(struct xm_stream *s, struct iovec *batch,
                           unsigned k)
@@ -227,7 +252,12 @@ static ssize_t write_some(struct xm_stream *s, struct iovec *batch,
             return r;
         s->not_socket = true;
     }
-    return writev(s->fd, batch, k);
+    if (s->timeout_ms && !s->nb_tried) {
+        s->nb_tried = true;
+        s->nb_fd = reopen_nonblocking(s->fd);
+    }
+    return writev(s->timeout_ms && s->nb_fd >= 0 ? s->nb_fd : s->fd, batch,
+                  k);
 }
 
 /* Write everything @c covers; @what names it in errors. */

@@ -42,10 +42,14 @@ struct xm_stream {
     uint64_t pace_t0;       /* writer with a cap: when its account began */
     uint64_t pace_bytes;    /* ... and the bytes written since */
     int timeout_ms;         /* 0, or fail with -ETIMEDOUT when the fd is
-                               not ready for this long (a socket is then
-                               written without blocking, so a peer that
-                               stops taking data is noticed too) */
+                               not ready for this long (a socket or pipe
+                               is then written without blocking, so a
+                               peer that stops taking data is noticed
+                               too) */
     bool not_socket;        /* writer: the fd refused sendmsg() */
+    bool nb_tried;          /* writer: nb_fd was tried for a pipe */
+    int nb_fd;              /* the same pipe opened again non-blocking
+                               (owned), or -1 */
     bool corrupt_next;      /* fault injection: flip the next record's CRC */
     /* reader state */
     uint8_t *buf;           /* read-ahead buffer */
@@ -63,7 +67,8 @@ struct xm_stream {
 /* Wrap @fd; @name appears in error messages. Never fails (the read
  * buffer is allocated on first read; allocation failure is sticky). */
 void xm_stream_init(struct xm_stream *s, int fd, const char *name);
-/* Free buffers; idempotent; does not close the fd. */
+/* Free buffers; idempotent; does not close the fd (only its own
+ * non-blocking reopening of a pipe, see timeout_ms). */
 void xm_stream_dispose(struct xm_stream *s);
 
 /* Set the sticky error if none is set yet; returns the stream's error.

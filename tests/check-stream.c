@@ -1106,26 +1106,61 @@ END_TEST
  * larger than the socket's buffers fails with -ETIMEDOUT once nothing
  * moved for that long, instead of blocking in writev() for ever.
  */
-START_TEST(test_stalled_peer)
+/* A 4 MiB record into @w (timeout 300 ms), whose reader never reads. */
+static void write_stalls(struct xm_stream *w)
 {
     static uint8_t body[4 << 20];
+    uint64_t t0 = xm__now_ns();
+
+    w->timeout_ms = 300;
+    ck_assert_int_eq(xm_stream_write_simple(w, XM_REC_PAGES, body,
+                                            sizeof(body)), -ETIMEDOUT);
+    ck_assert_uint_lt(xm__now_ns() - t0, 10000000000ull);
+    ck_assert_uint_gt(w->offset, 0);
+    ck_assert_uint_lt(w->offset, sizeof(body));
+    ck_assert_msg_has(w, "migration stream: record PAGES at offset 0x0");
+}
+
+START_TEST(test_stalled_peer)
+{
     struct xm_stream w;
-    uint64_t t0;
     int sv[2];
 
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     xm_stream_init(&w, sv[0], NAME);
-    w.timeout_ms = 300;
-    t0 = xm__now_ns();
-    ck_assert_int_eq(xm_stream_write_simple(&w, XM_REC_PAGES, body,
-                                            sizeof(body)), -ETIMEDOUT);
-    ck_assert_uint_lt(xm__now_ns() - t0, 10000000000ull);
-    ck_assert_uint_gt(w.offset, 0);
-    ck_assert_uint_lt(w.offset, sizeof(body));
-    ck_assert_msg_has(&w, "migration stream: record PAGES at offset 0x0");
+    write_stalls(&w);
     xm_stream_dispose(&w);
     close(sv[0]);
     close(sv[1]);
+}
+END_TEST
+
+/*
+ * The same through a pipe (ssh's stdin, for -s): the pipe fills, the
+ * reader never reads. The pipe's own flags stay as they are, and once
+ * the stream is gone, closing the fd ends the pipe (no copy of the
+ * write end left open).
+ */
+START_TEST(test_stalled_pipe)
+{
+    struct xm_stream w;
+    char buf[65536];
+    ssize_t r;
+    int p[2];
+
+    alarm(30); /* a blocking write would hang here: end the run instead */
+    ck_assert_int_eq(pipe(p), 0);
+    xm_stream_init(&w, p[1], NAME);
+    write_stalls(&w);
+    ck_assert_int_eq(fcntl(p[1], F_GETFL) & O_NONBLOCK, 0);
+    xm_stream_dispose(&w);
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    while ((r = read(p[0], buf, sizeof(buf))) > 0)
+        ;
+    ck_assert_int_eq(r, 0); /* EOF, not EAGAIN */
+    close(p[0]);
+    alarm(0);
 }
 END_TEST
 
@@ -1258,6 +1293,7 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_over_under_read);
     tcase_add_test(tc, test_closed_peer);
     tcase_add_test(tc, test_stalled_peer);
+    tcase_add_test(tc, test_stalled_pipe);
     tcase_add_test(tc, test_read_error);
     tcase_add_test(tc, test_writer_dies);
     tcase_add_test(tc, test_truncated_direct);

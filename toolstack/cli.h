@@ -65,6 +65,14 @@ int transport_accept(int lfd);
 /* Run "sh -c CMDLINE" with pipes; *rfd_r reads its stdout, *wfd_r writes
  * its stdin; *pid_r to reap. 0 or -errno. */
 int transport_spawn(const char *cmdline, int *rfd_r, int *wfd_r, int *pid_r);
+/*
+ * Wait for the command transport_spawn() started; its exit status (128 +
+ * signal; 0 if @pid <= 0). After a failed migration (@failed) it gets a
+ * grace period to exit on its closed pipes, then it and every process it
+ * started get SIGTERM, then SIGKILL: an ssh whose connection died does
+ * not exit on EOF.
+ */
+int transport_wait(int pid, bool failed);
 
 /* cmd-xl.c: stock xl's formats, through libxl (HAVE_XEN; without it
  * they say so). Both return the exit status. */

@@ -118,17 +118,6 @@ static bool policy_option(int opt, struct xm_migrate_params *p)
     return false;
 }
 
-static int reap(int pid)
-{
-    int status;
-
-    if (pid <= 0)
-        return 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 int main_migrate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -233,7 +222,7 @@ out:
         close(wfd);
     if (rfd >= 0)
         close(rfd);
-    if (reap(pid) && status == 0)
+    if (transport_wait(pid, status != 0) && status == 0)
         LOG(&cli_logger, XM_LOG_WARN, "the transport command exited with an error");
     xm_backend_close(be);
     return status;

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -190,4 +192,76 @@ fail:
         close(from_child[1]);
     }
     return -err;
+}
+
+#define WAIT_GRACE_MS 5000u   /* a failed transport's time to exit */
+#define MAX_FAMILY 64         /* processes signalled at most */
+
+/* Add @pid's children, then theirs, to @pids[*n..] (from /proc). */
+static void add_descendants(pid_t pid, pid_t *pids, unsigned *n)
+{
+    unsigned first = *n, i;
+    char path[64];
+    long child;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+             (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return;
+    while (*n < MAX_FAMILY && fscanf(f, "%ld", &child) == 1)
+        pids[(*n)++] = (pid_t)child;
+    fclose(f);
+    for (i = first; i < *n && i < MAX_FAMILY; i++)
+        add_descendants(pids[i], pids, n);
+}
+
+/*
+ * @sig to @pid and everything under it (a shell's children outlive it),
+ * then SIGCONT, so that a stopped one acts on it.
+ */
+static void signal_family(pid_t pid, int sig)
+{
+    pid_t pids[MAX_FAMILY];
+    unsigned n = 0, i;
+
+    add_descendants(pid, pids, &n);
+    kill(pid, sig);
+    for (i = 0; i < n; i++)
+        kill(pids[i], sig);
+    kill(pid, SIGCONT);
+    for (i = 0; i < n; i++)
+        kill(pids[i], SIGCONT);
+}
+
+int transport_wait(int pid, bool failed)
+{
+    unsigned waited = 0;
+    int status = 0, sig = SIGTERM;
+    pid_t r;
+
+    if (pid <= 0)
+        return 0;
+    for (;;) {
+        r = waitpid(pid, &status, failed ? WNOHANG : 0);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
+            return 0;
+        if (r != 0)
+            continue;
+        if (waited >= WAIT_GRACE_MS) {
+            if (sig == SIGTERM)
+                LOG(&cli_logger, XM_LOG_WARN,
+                    "the transport command (pid %d) did not exit: "
+                    "stopping it", pid);
+            signal_family(pid, sig);
+            sig = SIGKILL;
+            waited = WAIT_GRACE_MS / 2;
+        }
+        usleep(50000);
+        waited += 50;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
