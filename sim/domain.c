@@ -436,14 +436,15 @@ void sim_domain_put(struct sim_domain *d)
 /*
  * A destroyed domain's RAM goes to the heap once no client maps it any
  * more (heap.c); until then it stays with @d (closed with it, if the
- * heap does not want it then).
+ * heap does not want it then). Without a heap it is closed at once, as
+ * it always was: the clients' own mappings keep what they still use.
  */
 static void give_ram(struct sim_domain *d)
 {
     int fd = -1;
 
     pthread_mutex_lock(&table_lock);
-    if (d->dead && d->mappers == 0) {
+    if (d->dead && (d->mappers == 0 || !sim_heap_on())) {
         fd = d->memfd;
         d->memfd = -1;
     }

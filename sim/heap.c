@@ -19,8 +19,9 @@
  * connections that mapped it): a toolstack that still wrote through an
  * old mapping would otherwise write into another domain's RAM.
  *
- * Entry points: sim_heap_init(), sim_heap_take(), sim_heap_give(),
- * sim_heap_held(). Thread-safe; the heap lock is innermost.
+ * Entry points: sim_heap_init() (before any thread starts),
+ * sim_heap_take(), sim_heap_give(), sim_heap_on(). Thread-safe; the heap
+ * lock is innermost.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,14 +51,9 @@ void sim_heap_init(uint64_t max_bytes)
     heap_max = max_bytes;
 }
 
-uint64_t sim_heap_held(void)
+bool sim_heap_on(void)
 {
-    uint64_t n;
-
-    pthread_mutex_lock(&heap_lock);
-    n = heap_held;
-    pthread_mutex_unlock(&heap_lock);
-    return n;
+    return heap_max != 0;
 }
 
 /* Zero @c's memory; true if done. */

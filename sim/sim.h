@@ -220,7 +220,8 @@ int sim_heap_take(uint64_t bytes, uint64_t *size_r);
 /* Take @memfd of @size bytes, which nothing maps any more: kept and
  * scrubbed if it fits under the limit, else closed. */
 void sim_heap_give(int memfd, uint64_t size);
-uint64_t sim_heap_held(void);
+/* Whether --heap asked for one. */
+bool sim_heap_on(void);
 
 /* A client connection mapped @d's RAM (takes a reference on @d). */
 void sim_domain_mapped(struct sim_domain *d);

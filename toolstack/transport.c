@@ -200,7 +200,7 @@ fail:
 /* Add @pid's children, then theirs, to @pids[*n..] (from /proc). */
 static void add_descendants(pid_t pid, pid_t *pids, unsigned *n)
 {
-    unsigned first = *n, i;
+    unsigned first = *n, last, i;
     char path[64];
     long child;
     FILE *f;
@@ -213,7 +213,8 @@ static void add_descendants(pid_t pid, pid_t *pids, unsigned *n)
     while (*n < MAX_FAMILY && fscanf(f, "%ld", &child) == 1)
         pids[(*n)++] = (pid_t)child;
     fclose(f);
-    for (i = first; i < *n && i < MAX_FAMILY; i++)
+    last = *n;   /* its own children; theirs are appended after */
+    for (i = first; i < last; i++)
         add_descendants(pids[i], pids, n);
 }
 
